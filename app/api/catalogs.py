@@ -1,0 +1,161 @@
+"""Read API: catalogs, their public versions and a version's nodes (JSON, NDJSON, CSV)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from app.api.nodes_format import csv_chunks, ndjson_lines, node_out
+from app.api.schemas import CatalogOut, ErrorOut, JurisdictionOut, NodePage, VersionOut
+from app.db.models import Catalog, Version
+from app.db.queries import NodeFilter, NodeRow
+from app.deps import SessionDep, SessionmakerDep
+from app.errors import InvalidInput
+from app.services import browse
+from app.web import urls
+from app.web.cache import IMMUTABLE, strong_etag
+
+router = APIRouter(
+    prefix="/api/v1", tags=["公开目录"], responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+)
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+
+
+@router.get("/catalogs", response_model=list[CatalogOut], summary="所有目录")
+async def list_catalogs(session: SessionDep) -> list[CatalogOut]:
+    return [
+        CatalogOut(
+            slug=c.catalog.slug,
+            name=c.catalog.name,
+            jurisdiction=JurisdictionOut(code=c.jurisdiction.code, name=c.jurisdiction.name),
+            framework=c.catalog.framework,
+            publication_period_days=c.catalog.publication_period_days,
+            latest_version=None if c.latest is None else c.latest.seq,
+            versions_url=f"/api/v1/catalogs/{quote(c.catalog.slug)}/versions",
+        )
+        for c in browse.public_catalogs(session)
+    ]
+
+
+@router.get("/catalogs/{slug}/versions", response_model=list[VersionOut], summary="目录的已公开版本")
+async def list_versions(slug: str, session: SessionDep) -> list[VersionOut]:
+    cat, versions = browse.public_versions(session, slug)
+    return [_version_out(cat, v) for v in versions]
+
+
+@router.get(
+    "/catalogs/{slug}/versions/{seq}/nodes",
+    response_model=NodePage,
+    summary="版本中的目录节点",
+    description="按目录编码排序。JSON 分页返回（`limit` 默认 100，最多 1000，`next` 为下一页）；"
+    "`format=ndjson` 或 `csv` 且不带 `limit` 时流式返回整个版本。已公开版本不会再变，响应带强 ETag。",
+    responses={
+        200: {"content": {"application/x-ndjson": {}, "text/csv": {}}},
+        304: {"description": "未修改"},
+    },
+)
+async def list_nodes(
+    request: Request,
+    slug: str,
+    seq: int,
+    session: SessionDep,
+    sessions: SessionmakerDep,
+    level: Annotated[int | None, Query(ge=1, le=4, description="层级 1–4")] = None,
+    parent: Annotated[str | None, Query(description="上级节点的 uid 或目录编码")] = None,
+    department: Annotated[str | None, Query(description="部门编码")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE)] = None,
+    after: Annotated[str | None, Query(description="上一页返回的游标")] = None,
+    format: Annotated[Literal["json", "ndjson", "csv"], Query()] = "json",
+    bom: Annotated[bool, Query(description="CSV 加 UTF-8 BOM，便于 Excel 打开")] = False,
+) -> Response:
+    cat, ver = browse.public_version(session, slug, seq)
+    etag = strong_etag("nodes", ver.id, sorted(request.query_params.multi_items()))
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    flt = browse.node_filter(session, cat, ver, level=level, parent=parent, department=department)
+    keyset = _decode_cursor(after)
+    if format == "json":
+        return _json_page(request, session, cat, ver, flt, keyset, limit or DEFAULT_PAGE, headers)
+    rows = _stream(sessions, cat, ver, flt, keyset, limit)
+    if format == "ndjson":
+        return StreamingResponse(ndjson_lines(rows), media_type="application/x-ndjson", headers=headers)
+    headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(cat.slug)}-v{ver.seq}.csv"
+    return StreamingResponse(csv_chunks(rows, bom=bom), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _json_page(
+    request: Request,
+    session: SessionDep,
+    cat: Catalog,
+    ver: Version,
+    flt: NodeFilter,
+    keyset: tuple[str, int] | None,
+    limit: int,
+    headers: dict[str, str],
+) -> Response:
+    rows = list(browse.iter_version_nodes(session, cat, ver, flt, after=keyset, limit=limit + 1))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_url = None
+    if more:
+        last = rows[-1][0]
+        params = dict(request.query_params) | {
+            "after": _encode_cursor(last.code, last.node_id),
+            "limit": str(limit),
+        }
+        next_url = urls.api_nodes(cat.slug, ver.seq, **params)
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    page = NodePage(catalog=cat.slug, version=ver.seq, items=[node_out(n, p) for n, p in rows], next=next_url)
+    return Response(page.model_dump_json(), media_type="application/json", headers=headers)
+
+
+def _stream(
+    sessions: SessionmakerDep,
+    cat: Catalog,
+    ver: Version,
+    flt: NodeFilter,
+    keyset: tuple[str, int] | None,
+    limit: int | None,
+) -> Iterator[tuple[NodeRow, list[NodeRow]]]:
+    # The response outlives the request's session, so the stream reads through its own.
+    with sessions() as session:
+        yield from browse.iter_version_nodes(session, cat, ver, flt, after=keyset, limit=limit)
+
+
+def _version_out(cat: Catalog, v: Version) -> VersionOut:
+    return VersionOut(
+        seq=v.seq,
+        label=v.label,
+        status=v.status,
+        doc_number=v.doc_number,
+        issued_on=v.issued_on,
+        publication_deadline=v.publication_deadline,
+        published_at=v.published_at,
+        nodes_url=urls.api_nodes(cat.slug, v.seq),
+    )
+
+
+def _encode_cursor(code: str, node_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([code, node_id]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(after: str | None) -> tuple[str, int] | None:
+    if not after:
+        return None
+    try:
+        code, node_id = json.loads(base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)))
+    except (ValueError, binascii.Error, TypeError) as exc:
+        raise InvalidInput("分页游标 after 无效，请使用上一页返回的 next 地址") from exc
+    if not isinstance(code, str) or not isinstance(node_id, int):
+        raise InvalidInput("分页游标 after 无效，请使用上一页返回的 next 地址")
+    return code, node_id

@@ -1,0 +1,1 @@
+"""Pure catalog domain: levels, node state, the code scheme, frameworks and the tree."""

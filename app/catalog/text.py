@@ -1,0 +1,32 @@
+"""Text normalisation shared by import, screening and name matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+# Characters that NFKC may change, minus the ones we keep as they are: ASCII, CJK
+# punctuation (、。《》【】…), CJK ideographs and full-width punctuation (，；：（）！？).
+# Full-width letters and digits are deliberately left in the class, so NFKC makes them ASCII.
+_COMPAT = re.compile(
+    r"[^\x00-\x7f\u3001-\u303f\u4e00-\u9fff"
+    r"\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff5e]"
+)
+
+
+def _nfkc(match: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", match.group())
+
+
+def normalise(text: str) -> str:
+    """Return `text` with full-width letters and digits made ASCII, spaces trimmed and collapsed.
+
+    NFKC applies to every compatibility character except Chinese punctuation, which is kept.
+    """
+    return _SPACES.sub(" ", _COMPAT.sub(_nfkc, text)).strip()
+
+
+def name_key(text: str) -> str:
+    """Return a comparison key for names: normalised, without spaces, brackets unified."""
+    return normalise(text).replace(" ", "").replace("（", "(").replace("）", ")")

@@ -1,0 +1,245 @@
+"""SQLAlchemy models. The schema itself comes only from the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Jurisdiction(Base):
+    """A province, city or county, identified by its 6-digit administrative division code."""
+
+    __tablename__ = "jurisdictions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
+
+    __table_args__ = (CheckConstraint("level IN ('province', 'city', 'county')", name="level"),)
+
+
+class Department(Base):
+    """A purchasing body (购买主体) of one jurisdiction."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    jurisdiction: Mapped[Jurisdiction] = relationship(lazy="raise")
+
+    __table_args__ = (UniqueConstraint("jurisdiction_id", "code"),)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('dept_editor', 'finance_reviewer', 'finance_admin', 'sysadmin')", name="role"
+        ),
+        CheckConstraint("role <> 'dept_editor' OR department_id IS NOT NULL", name="editor_department"),
+    )
+
+
+class Catalog(Base):
+    """One jurisdiction's guidance catalog, living across years as numbered versions."""
+
+    __tablename__ = "catalogs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
+    framework: Mapped[str] = mapped_column(String(32))
+    publication_period_days: Mapped[int] = mapped_column(SmallInteger, default=10)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    jurisdiction: Mapped[Jurisdiction] = relationship(lazy="raise")
+
+    __table_args__ = (CheckConstraint("publication_period_days > 0", name="period_positive"),)
+
+
+class Version(Base):
+    """A numbered snapshot of a catalog; fixed for ever once issued."""
+
+    __tablename__ = "versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    catalog_id: Mapped[int] = mapped_column(ForeignKey("catalogs.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="assembling")
+    doc_number: Mapped[str | None] = mapped_column(String(100))
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    publication_deadline: Mapped[date | None] = mapped_column(Date)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    catalog: Mapped[Catalog] = relationship(lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("catalog_id", "seq"),
+        CheckConstraint("status IN ('assembling', 'issued', 'published', 'superseded')", name="status"),
+        CheckConstraint("seq > 0", name="seq_positive"),
+    )
+
+
+class Node(Base):
+    """A node's stable identity across every version of its catalog."""
+
+    __tablename__ = "nodes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    catalog_id: Mapped[int] = mapped_column(ForeignKey("catalogs.id"))
+    uid: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (UniqueConstraint("catalog_id", "uid"),)
+
+
+class NodeRevision(Base):
+    """A node's content over the versions valid_from <= seq < valid_to (valid_to NULL: still current)."""
+
+    __tablename__ = "node_revisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    catalog_id: Mapped[int] = mapped_column(ForeignKey("catalogs.id"))
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id"))
+    level: Mapped[int] = mapped_column(SmallInteger)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    sort_key: Mapped[int] = mapped_column(Integer, default=0)
+    attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    valid_from: Mapped[int] = mapped_column(Integer)
+    valid_to: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint("level BETWEEN 1 AND 4", name="level"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_range"),
+        # children of P in version S: equality on parent, then a short range filter
+        Index("ix_node_revisions_parent", "parent_id", "valid_from"),
+        # one level of a version (classes; item counts per type), covering so counts need no table reads
+        Index(
+            "ix_node_revisions_catalog_level", "catalog_id", "level", "valid_from", "valid_to", "parent_id"
+        ),
+        # revisions that start / end between versions A and B: the cost of a diff
+        Index("ix_node_revisions_catalog_from", "catalog_id", "valid_from"),
+        Index("ix_node_revisions_catalog_to", "catalog_id", "valid_to"),
+        # a whole version in code order, keyset-paginated
+        Index("ix_node_revisions_catalog_code", "catalog_id", "code", "node_id"),
+        # one node's history
+        Index("ix_node_revisions_node", "node_id", "valid_from"),
+        Index("ix_node_revisions_department", "department_id", "valid_from"),
+    )
+
+
+class Draft(Base):
+    """A set of proposed changes on top of a base version."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    catalog_id: Mapped[int] = mapped_column(ForeignKey("catalogs.id"), index=True)
+    base_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="editing")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('editing', 'submitted', 'returned', 'approved', 'merged', 'withdrawn')",
+            name="status",
+        ),
+    )
+
+
+class DraftChange(Base):
+    """One proposed change to one node; editing the same node again updates this row."""
+
+    __tablename__ = "draft_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    base_revision_id: Mapped[int | None] = mapped_column(ForeignKey("node_revisions.id"))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("draft_id", "node_id"),
+        CheckConstraint("kind IN ('add', 'update', 'move', 'delete')", name="kind"),
+    )
+
+
+class AuditEvent(Base):
+    """An append-only record of one change: who, when, what, before and after."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_name: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)

@@ -1,0 +1,142 @@
+"""Writing nodes and revisions in bulk (Core executemany: 2.2× the sqlite3 CLI where the ORM is 13×)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from app.catalog.nodes import Level, NodeState
+from app.db.models import Department, Node, NodeRevision
+from app.db.queries import in_version
+
+CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNode:
+    """A node's state in a version with the storage ids that address it."""
+
+    node_id: int
+    revision_id: int
+    valid_from: int
+    state: NodeState
+
+
+def create_nodes(session: Session, catalog_id: int, uids: Sequence[str]) -> dict[str, int]:
+    """Insert a Node for each uid and return their ids by uid."""
+    ids: dict[str, int] = {}
+    for start in range(0, len(uids), CHUNK):
+        chunk = uids[start : start + CHUNK]
+        stmt = insert(Node).returning(Node.id, Node.uid, sort_by_parameter_order=True)
+        for node_id, uid in session.execute(stmt, [{"catalog_id": catalog_id, "uid": u} for u in chunk]):
+            ids[uid] = node_id
+    return ids
+
+
+def insert_revisions(
+    session: Session,
+    catalog_id: int,
+    seq: int,
+    states: Iterable[NodeState],
+    *,
+    node_ids: Mapping[str, int],
+    department_ids: Mapping[str, int],
+) -> int:
+    """Insert one revision valid from version `seq` for each state; return how many were written."""
+    written = 0
+    rows: list[dict[str, object]] = []
+    for s in states:
+        rows.append(
+            {
+                "catalog_id": catalog_id,
+                "node_id": node_ids[s.uid],
+                "parent_id": None if s.parent is None else node_ids[s.parent],
+                "level": int(s.level),
+                "code": s.code,
+                "name": s.name,
+                "description": s.description,
+                "department_id": None if s.department is None else department_ids[s.department],
+                "sort_key": s.sort_key,
+                "attrs": s.attrs,
+                "valid_from": seq,
+                "valid_to": None,
+            }
+        )
+        if len(rows) >= CHUNK:
+            session.execute(insert(NodeRevision), rows)
+            written += len(rows)
+            rows = []
+    if rows:
+        session.execute(insert(NodeRevision), rows)
+        written += len(rows)
+    return written
+
+
+def close_revisions(session: Session, revision_ids: Sequence[int], seq: int) -> None:
+    """End the given revisions before version `seq` (they stay valid in every earlier version)."""
+    for start in range(0, len(revision_ids), CHUNK):
+        chunk = revision_ids[start : start + CHUNK]
+        session.execute(update(NodeRevision).where(NodeRevision.id.in_(chunk)).values(valid_to=seq))
+
+
+def department_ids(session: Session, jurisdiction_id: int) -> dict[str, int]:
+    """Return the jurisdiction's department ids by code."""
+    stmt = select(Department.code, Department.id).where(Department.jurisdiction_id == jurisdiction_id)
+    return dict(session.execute(stmt).tuples().all())
+
+
+def load_version(session: Session, catalog_id: int, seq: int) -> dict[str, StoredNode]:
+    """Return every node of version `seq` by uid. For bounded catalogs (a city), never a province."""
+    r = NodeRevision
+    parent = Node.__table__.alias("parent_node")
+    stmt = (
+        select(
+            r.id,
+            r.node_id,
+            r.valid_from,
+            Node.uid,
+            parent.c.uid,
+            r.level,
+            r.code,
+            r.name,
+            r.description,
+            Department.code,
+            r.sort_key,
+            r.attrs,
+        )
+        .join(Node, Node.id == r.node_id)
+        .outerjoin(parent, parent.c.id == r.parent_id)
+        .outerjoin(Department, Department.id == r.department_id)
+        .where(r.catalog_id == catalog_id, in_version(seq))
+    )
+    out: dict[str, StoredNode] = {}
+    for (
+        rev_id,
+        node_id,
+        valid_from,
+        uid,
+        parent_uid,
+        level,
+        code,
+        name,
+        desc,
+        dept,
+        sort_key,
+        attrs,
+    ) in session.execute(stmt):
+        state = NodeState(
+            uid=uid,
+            parent=parent_uid,
+            level=Level(level),
+            code=code,
+            name=name,
+            description=desc,
+            department=dept,
+            sort_key=sort_key,
+            attrs=attrs or {},
+        )
+        out[uid] = StoredNode(node_id=node_id, revision_id=rev_id, valid_from=valid_from, state=state)
+    return out

@@ -1,0 +1,57 @@
+"""create_app(settings) -> FastAPI. Nothing happens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app import __version__
+from app.api import catalogs as api_catalogs
+from app.config import Settings
+from app.db.engine import make_engine, make_sessionmaker
+from app.web import errors, public
+from app.web.cache import PageCache
+from app.web.templating import make_environment
+
+DESCRIPTION = """政府购买服务指导性目录的公开数据接口。已公开的版本不会再改变：响应带强 ETag 与长缓存时间。
+
+Public API of the government procurement-of-services guidance catalog."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Return the app for `settings` (default: from the environment); the engine opens lazily."""
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="guidecat 政府购买服务指导性目录",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.state.templates = make_environment()
+    app.state.page_cache = PageCache(settings.page_cache_bytes)
+    app.state.public_refs = {}
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    app.include_router(api_catalogs.router)
+    app.include_router(public.router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Return the app configured from the environment (uvicorn's --factory entry point)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,35 @@
+"""Every URL the pages link to, built in one place."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+
+def home() -> str:
+    return "/"
+
+
+def catalog(slug: str) -> str:
+    return f"/catalogs/{quote(slug)}"
+
+
+def version(slug: str, seq: int) -> str:
+    return f"/catalogs/{quote(slug)}/versions/{seq}"
+
+
+def type_items(slug: str, seq: int, uid: str) -> str:
+    return f"/catalogs/{quote(slug)}/versions/{seq}/types/{quote(uid)}"
+
+
+def item(slug: str, uid: str, seq: int | None = None) -> str:
+    base = f"/catalogs/{quote(slug)}/items/{quote(uid)}"
+    return f"{base}?{urlencode({'version': seq})}" if seq is not None else base
+
+
+def api_nodes(slug: str, seq: int, **params: str | int) -> str:
+    base = f"/api/v1/catalogs/{quote(slug)}/versions/{seq}/nodes"
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+def static(name: str) -> str:
+    return f"/static/{quote(name)}"
