@@ -109,10 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one `guidecat` command and return its exit status."""
     args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
     run: Command = args.run
     try:
-        return run(args, settings)
+        return run(args, Settings.from_env())
     except CatalogError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.api import catalogs as api_catalogs
+from app.api import health
 from app.config import Settings
 from app.db.engine import make_engine, make_sessionmaker
 from app.web import errors, public
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.public_refs = {}
     errors.install(app)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    app.include_router(health.router)
     app.include_router(api_catalogs.router)
     app.include_router(public.router)
     return app

@@ -85,7 +85,7 @@ def close_revisions(session: Session, revision_ids: Sequence[int], seq: int) -> 
 def department_ids(session: Session, jurisdiction_id: int) -> dict[str, int]:
     """Return the jurisdiction's department ids by code."""
     stmt = select(Department.code, Department.id).where(Department.jurisdiction_id == jurisdiction_id)
-    return dict(session.execute(stmt).tuples().all())
+    return {code: id_ for code, id_ in session.execute(stmt)}  # noqa: C416 (rows are not pairs to dict())
 
 
 def load_version(session: Session, catalog_id: int, seq: int) -> dict[str, StoredNode]:
