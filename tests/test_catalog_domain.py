@@ -18,7 +18,11 @@ FRAMEWORKS = Path(__file__).resolve().parent.parent / "catalogs" / "frameworks"
 
 @pytest.mark.parametrize(
     ("parent", "level", "number", "expected"),
-    [("A", Level.TYPE, 1, "A01"), ("A06", Level.ITEM, 12, "A06012"), ("A06012", Level.SUBITEM, 3, "A0601203")],
+    [
+        ("A", Level.TYPE, 1, "A01"),
+        ("A06", Level.ITEM, 12, "A06012"),
+        ("A06012", Level.SUBITEM, 3, "A0601203"),
+    ],
 )
 def test_child_code(parent: str, level: Level, number: int, expected: str) -> None:
     assert child_code(parent, level, number) == expected
@@ -82,7 +86,13 @@ def test_frameworks_have_their_published_shape(slug: str, classes: int, types: i
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("基本公共服务", "A"), ("基本公共服务事项", "A"), (" 技术服务 ", "D"), ("政府履职辅助性服务", "E"), ("公共服务", None)],
+    [
+        ("基本公共服务", "A"),
+        ("基本公共服务事项", "A"),
+        (" 技术服务 ", "D"),
+        ("政府履职辅助性服务", "E"),
+        ("公共服务", None),
+    ],
 )
 def test_class_name_variants(name: str, code: str | None) -> None:
     framework = parse_framework(json.loads((FRAMEWORKS / "six_class.json").read_text(encoding="utf-8")))

@@ -28,7 +28,9 @@ def test_upgrade_head_matches_models_and_downgrade_empties(fresh_url: str) -> No
     engine = make_engine(fresh_url)
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+            )
             assert diff == []
             tables = set(inspect(conn).get_table_names())
         assert {t.name for t in Base.metadata.sorted_tables} <= tables

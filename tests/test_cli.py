@@ -1,0 +1,94 @@
+"""`guidecat` as a person runs it: real processes, DATABASE_URL honoured, clear errors without tracebacks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.databases import create_database, drop_database
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDECAT = [sys.executable, "-m", "app.cli"]
+
+
+def run(*args: str, url: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url}
+    return subprocess.run(
+        [*GUIDECAT, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture
+def fresh_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    url = create_database(backend, f"guidecat_test_cli_{os.getpid()}", tmp_path)
+    yield url
+    drop_database(backend, url)
+
+
+def test_upgrade_then_demo_load_is_idempotent(fresh_url: str) -> None:
+    up = run("db", "upgrade", url=fresh_url)
+    assert up.returncode == 0, up.stderr
+    first = run("demo", "load", "--if-empty", "--print-logins", url=fresh_url)
+    assert first.returncode == 0, first.stderr
+    assert "已载入示范目录 shifanshi" in first.stdout
+    assert "admin" in first.stdout
+    assert "finance_admin" in first.stdout
+    assert "minzheng" in first.stdout
+    assert "dept_editor" in first.stdout
+    second = run("demo", "load", "--print-logins", url=fresh_url)
+    assert second.returncode == 0, second.stderr
+    assert "已存在，未重复载入" in second.stdout
+    assert "reviewer" in second.stdout  # the logins are printed every time `make run` starts
+
+
+def test_unreachable_database_is_a_message_not_a_traceback() -> None:
+    result = run("db", "upgrade", url="postgresql+psycopg://nobody@127.0.0.1:1/nowhere", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("错误：")
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2_with_usage() -> None:
+    result = run("demo", "unload", url="sqlite:///:memory:")
+    assert result.returncode == 2
+    assert "usage: guidecat demo" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_answers_over_real_http(fresh_url: str) -> None:
+    assert run("db", "upgrade", url=fresh_url).returncode == 0
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": fresh_url}
+    server = subprocess.Popen(
+        [*GUIDECAT, "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        body = ""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    body = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert "政府购买服务指导性目录" in body
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

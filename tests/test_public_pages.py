@@ -1,0 +1,136 @@
+"""Public pages over HTTP: catalog list, the lazily expanding tree, fragments, items, errors."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.db.models import Version
+from tests.factories import ELDERLY, Item, published_catalog
+
+HX = {"HX-Request": "true"}
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_home_lists_public_catalogs(client: TestClient, session: Session) -> None:
+    assert "暂无已公开的目录" in client.get("/").text
+    published_catalog(session, ELDERLY)
+    page = client.get("/")
+    assert page.status_code == 200
+    assert '<html lang="zh-CN">' in page.text
+    assert 'href="/catalogs/ceshi"' in page.text
+    assert "现行版本：2024年版（测财购〔2024〕1号）" in _text(page.text)
+
+
+def test_catalog_page_shows_classes_and_types_with_counts(client: TestClient, session: Session) -> None:
+    built = published_catalog(session, ELDERLY)
+    page = client.get("/catalogs/ceshi")
+    text = _text(page.text)
+    assert "A 基本公共服务 3项" in text  # two elderly-care items and one education item (四级 not counted)
+    assert "A06 养老服务 2项" in text
+    assert "E01 法律服务 1项" in text
+    assert "F 其他适宜由社会力量承担的服务事项 0项" in text
+    url = f"/catalogs/ceshi/versions/1/types/{built.type_uid('A06')}"
+    # the same URL is the htmx fragment and, without JavaScript, a page with the type open
+    assert f'href="{url}#type-{built.type_uid("A06")}" hx-get="{url}"' in page.text
+    assert "社区居家养老服务" not in text  # items arrive lazily
+
+
+def test_type_fragment_is_only_the_items(client: TestClient, session: Session) -> None:
+    built = published_catalog(session, ELDERLY)
+    url = f"/catalogs/ceshi/versions/1/types/{built.type_uid('A06')}"
+    fragment = client.get(url, headers=HX)
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    text = _text(fragment.text)
+    assert "A06001 社区居家养老服务 民政局 为辖区居家老年人提供助餐、助洁、助浴等上门服务。" in text
+    assert "A0600101 助餐服务" in text
+    assert "A06002 养老机构服务质量评估" in text
+    assert "课后服务" not in text
+    etag = fragment.headers["etag"]
+    assert client.get(url, headers={**HX, "If-None-Match": etag}).status_code == 304
+
+
+def test_type_url_without_javascript_opens_the_type_in_the_page(client: TestClient, session: Session) -> None:
+    built = published_catalog(session, ELDERLY)
+    uid = built.type_uid("A06")
+    page = client.get(f"/catalogs/ceshi/versions/1/types/{uid}")
+    assert "<html" in page.text
+    opened = page.text.split(f'id="items-{uid}">', 1)[1].split("</div>", 1)[0]
+    assert "社区居家养老服务" in opened
+    other = built.type_uid("A01")
+    assert f'id="items-{other}"><!--items:{other}--></div>' in page.text  # other types stay closed
+
+
+def test_item_page(client: TestClient, session: Session) -> None:
+    built = published_catalog(session, ELDERLY)
+    page = client.get(f"/catalogs/ceshi/items/{built.uid('i1')}")
+    text = _text(page.text)
+    assert "A06001 社区居家养老服务" in text
+    assert "所属目录 A 基本公共服务 › A06 养老服务" in text
+    assert "购买主体 民政局" in text
+    assert "为辖区居家老年人提供助餐、助洁、助浴等上门服务。" in text
+    assert "A0600101 助餐服务" in text  # its 四级 sub-item
+    assert client.get(f"/catalogs/ceshi/items/{built.uid('i1')}?version=7").status_code == 404
+
+
+def test_names_are_escaped(client: TestClient, session: Session) -> None:
+    built = published_catalog(
+        session, [Item("x", "A06", "<script>alert('养老')</script>", description="<b>不加粗</b>")]
+    )
+    fragment = client.get(f"/catalogs/ceshi/versions/1/types/{built.type_uid('A06')}", headers=HX).text
+    item = client.get(f"/catalogs/ceshi/items/{built.uid('x')}").text
+    for html in (fragment, item):
+        assert "<script>alert" not in html
+        assert "&lt;script&gt;alert(&#39;养老&#39;)&lt;/script&gt;" in html
+        assert "&lt;b&gt;不加粗&lt;/b&gt;" in html
+
+
+def test_old_version_is_marked_and_latest_moves_on(client: TestClient, session: Session) -> None:
+    published_catalog(session, ELDERLY, later=[Item("n1", "A06", "老年助餐服务点运营")], status="issued")
+    assert "2024年版" in _text(client.get("/catalogs/ceshi").text)
+    assert client.get("/catalogs/ceshi/versions/2").status_code == 404  # issued, not yet public
+    v2 = session.query(Version).filter_by(seq=2).one()
+    v2.status = "published"
+    session.commit()
+    latest = _text(client.get("/catalogs/ceshi").text)
+    assert "2025年版（第2版）" in latest
+    assert "A06 养老服务 3项" in latest
+    old = _text(client.get("/catalogs/ceshi/versions/1").text)
+    assert "非现行版本" in old
+    assert "A06 养老服务 2项" in old
+
+
+def test_errors_are_chinese_pages_or_fragments(client: TestClient, session: Session) -> None:
+    published_catalog(session, ELDERLY)
+    page = client.get("/catalogs/nope")
+    assert page.status_code == 404
+    assert "没有找到目录“nope”" in page.text
+    assert "<html" in page.text
+    missing = client.get("/catalogs/ceshi/versions/1/types/nope", headers=HX)
+    assert missing.status_code == 404
+    assert missing.headers["HX-Retarget"] == "#flash"
+    assert "第1版中没有这个二级目录" in missing.text
+    assert client.get("/no/such/page").status_code == 404
+
+
+def test_pages_work_on_a_phone_viewport(client: TestClient, session: Session) -> None:
+    published_catalog(session, ELDERLY)
+    page = client.get("/catalogs/ceshi").text
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    css = client.get("/static/guidecat-1.css")
+    assert css.status_code == 200
+    assert "@media (max-width: 40rem)" in css.text
+    assert client.get("/static/htmx-2.0.11.min.js").status_code == 200
+
+
+def test_publication_time_is_shown_in_beijing_time(client: TestClient, session: Session) -> None:
+    published_catalog(session, ELDERLY)  # published at 02:00 UTC on 2024-03-20
+    assert "公开于 2024年03月20日 10:00" in _text(client.get("/").text)
+    version = client.get("/api/v1/catalogs/ceshi/versions").json()[0]
+    assert version["published_at"] in ("2024-03-20T02:00:00Z", "2024-03-20T02:00:00+00:00")
