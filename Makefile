@@ -23,8 +23,8 @@ run: install
 	$(BIN)/guidecat serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check app tests bench migrations/env.py
-	$(BIN)/ruff format --check app tests bench migrations/env.py
+	$(BIN)/ruff check app tests migrations/env.py $(wildcard bench)
+	$(BIN)/ruff format --check app tests migrations/env.py $(wildcard bench)
 	$(BIN)/mypy
 
 test: lint

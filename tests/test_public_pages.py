@@ -134,3 +134,16 @@ def test_publication_time_is_shown_in_beijing_time(client: TestClient, session: 
     assert "公开于 2024年03月20日 10:00" in _text(client.get("/").text)
     version = client.get("/api/v1/catalogs/ceshi/versions").json()[0]
     assert version["published_at"] in ("2024-03-20T02:00:00Z", "2024-03-20T02:00:00+00:00")
+
+
+def test_error_subclasses_inherit_their_family_status() -> None:
+    from app.errors import CatalogError, InvalidInput, NotFound
+    from app.web.errors import status_of
+
+    class MissingYear(InvalidInput):
+        pass
+
+    class Gone(NotFound):
+        pass
+
+    assert [status_of(e) for e in (MissingYear("x"), Gone("y"), CatalogError("z"))] == [422, 404, 400]

@@ -44,9 +44,14 @@ def _answer(request: Request, status: int, code: str, message: str, details: Any
     return render(request, "errors/error.html", status_code=status, status=status, message=message)
 
 
+def status_of(exc: CatalogError) -> int:
+    """Return the HTTP status of `exc`: that of its nearest class in STATUS (subclasses inherit it)."""
+    return next((STATUS[cls] for cls in type(exc).__mro__ if cls in STATUS), 400)
+
+
 async def on_catalog_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CatalogError)
-    return _answer(request, STATUS.get(type(exc), 400), exc.code, exc.message)
+    return _answer(request, status_of(exc), exc.code, exc.message)
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
