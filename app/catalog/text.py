@@ -15,6 +15,14 @@ _COMPAT = re.compile(
 )
 
 
+# Anything that could make `normalise` change a string: a character NFKC might touch,
+# whitespace other than a plain space, or two spaces in a row. Most catalog text has none.
+_UNCLEAN = re.compile(
+    r"[^\x20-\x7e\u3001-\u303f\u4e00-\u9fff"
+    r"\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff5e]|  "
+)
+
+
 def _nfkc(match: re.Match[str]) -> str:
     return unicodedata.normalize("NFKC", match.group())
 
@@ -24,6 +32,8 @@ def normalise(text: str) -> str:
 
     NFKC applies to every compatibility character except Chinese punctuation, which is kept.
     """
+    if _UNCLEAN.search(text) is None:
+        return text.strip()
     return _SPACES.sub(" ", _COMPAT.sub(_nfkc, text)).strip()
 
 

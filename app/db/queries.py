@@ -240,6 +240,16 @@ def iter_nodes(
             remaining -= len(rows)
 
 
+def departments(session: Session, jurisdiction_id: int) -> list[Department]:
+    """Return the jurisdiction's active departments by code."""
+    stmt = (
+        select(Department)
+        .where(Department.jurisdiction_id == jurisdiction_id, Department.active)
+        .order_by(Department.code)
+    )
+    return list(session.scalars(stmt))
+
+
 def department_by_code(session: Session, jurisdiction_id: int, code: str) -> Department | None:
     """Return the department with `code` in the jurisdiction, or None."""
     stmt = select(Department).where(Department.jurisdiction_id == jurisdiction_id, Department.code == code)
