@@ -1,0 +1,128 @@
+"""Changes between two snapshots, as tagged values: what the review screen, the public
+"what changed" page, the API and the CSV change table (对照表) all show.
+
+A node that moved and was renamed yields Moved + Modified; a code-only change under the same
+parent yields Renumbered. Parent and code never appear in Modified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.catalog.nodes import NodeState
+
+# The content of a node: everything but its uid.
+CONTENT_FIELDS = ("parent", "level", "code", "name", "description", "department", "sort_key", "attrs")
+# What Modified reports; parent and code belong to Moved and Renumbered.
+MODIFIED_FIELDS = ("level", "name", "description", "department", "sort_key", "attrs")
+
+FIELD_LABELS = {
+    "parent": "上级目录",
+    "level": "层级",
+    "code": "编码",
+    "name": "名称",
+    "description": "说明",
+    "department": "部门",
+    "sort_key": "排序",
+    "attrs": "其他属性",
+    "placement": "位置",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    field: str
+    old: object
+    new: object
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese name of the field."""
+        return FIELD_LABELS[self.field]
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    state: NodeState
+
+    @property
+    def uid(self) -> str:
+        """Return the uid of the added node."""
+        return self.state.uid
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label of the change."""
+        return "新增"
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    state: NodeState
+
+    @property
+    def uid(self) -> str:
+        """Return the uid of the removed node."""
+        return self.state.uid
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label of the change."""
+        return "撤销"
+
+
+@dataclass(frozen=True, slots=True)
+class Modified:
+    uid: str
+    fields: tuple[FieldChange, ...]
+
+    @property
+    def label(self) -> str:
+        """Return 更名 when the name changed, else 内容调整."""
+        return "更名" if any(f.field == "name" for f in self.fields) else "内容调整"
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    uid: str
+    old_parent: str | None
+    new_parent: str | None
+    old_code: str
+    new_code: str
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label of the change."""
+        return "移动"
+
+
+@dataclass(frozen=True, slots=True)
+class Renumbered:
+    uid: str
+    old_code: str
+    new_code: str
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label of the change."""
+        return "重新编号"
+
+
+Change = Added | Removed | Modified | Moved | Renumbered
+
+
+def node_changes(old: NodeState, new: NodeState) -> list[Change]:
+    """Return the changes that turn `old` into `new` (same uid): Moved or Renumbered first, then Modified."""
+    changes: list[Change] = []
+    if old.parent != new.parent:
+        changes.append(Moved(new.uid, old.parent, new.parent, old.code, new.code))
+    elif old.code != new.code:
+        changes.append(Renumbered(new.uid, old.code, new.code))
+    fields = tuple(
+        FieldChange(name, getattr(old, name), getattr(new, name))
+        for name in MODIFIED_FIELDS
+        if getattr(old, name) != getattr(new, name)
+    )
+    if fields:
+        changes.append(Modified(new.uid, fields))
+    return changes

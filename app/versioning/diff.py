@@ -1,0 +1,81 @@
+"""The structural diff between two snapshots, and applying it.
+
+Order of `diff`: every change is placed by its node's path from the root (see
+`snapshot.tree_key`), taken in the target for nodes that exist there and in the base for
+removed nodes. So added and changed nodes follow the target's tree, a removed node appears
+where it stood in the base, and within one node Moved/Renumbered comes before Modified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from app.catalog.nodes import NodeState
+from app.errors import Conflict
+from app.versioning.changes import Added, Change, Modified, Moved, Removed, Renumbered, node_changes
+from app.versioning.snapshot import Snapshot, TreeKey, changed_uids, tree_key
+
+
+def diff(base: Snapshot, target: Snapshot) -> list[Change]:
+    """Return the changes that turn `base` into `target`, in tree order; [] when they are equal."""
+    keyed: list[tuple[TreeKey, int, Change]] = []
+    for uid in changed_uids(base, target):
+        old, new = base.get(uid), target.get(uid)
+        if old is None and new is not None:
+            keyed.append((tree_key(target, uid), 0, Added(new)))
+        elif new is None and old is not None:
+            keyed.append((tree_key(base, uid), 0, Removed(old)))
+        elif old is not None and new is not None:
+            key = tree_key(target, uid)
+            keyed.extend((key, rank, change) for rank, change in enumerate(node_changes(old, new)))
+    keyed.sort(key=lambda entry: (entry[0], entry[1]))
+    return [change for _, _, change in keyed]
+
+
+def apply(base: Snapshot, changes: Iterable[Change]) -> dict[str, NodeState]:
+    """Return a new snapshot: `base` with `changes` applied; raise Conflict if one does not fit `base`.
+
+    Each change must find the node as it describes it (present, absent, or with the old values),
+    so a change computed against another snapshot is refused rather than half applied.
+    """
+    result = dict(base)
+    for change in changes:
+        _apply_one(result, change)
+    return result
+
+
+def _apply_one(result: dict[str, NodeState], change: Change) -> None:
+    match change:
+        case Added(state):
+            _expect(state.uid not in result, state.uid, "已存在")
+            result[state.uid] = state
+        case Removed(state):
+            _expect(result.get(state.uid) == state, state.uid, "已不是撤销前的内容")
+            del result[state.uid]
+        case Modified(uid, fields):
+            current = _current(result, uid)
+            _expect(all(getattr(current, f.field) == f.old for f in fields), uid, "内容已变化")
+            updates: dict[str, Any] = {f.field: f.new for f in fields}
+            result[uid] = replace(current, **updates)
+        case Moved(uid, old_parent, new_parent, old_code, new_code):
+            current = _current(result, uid)
+            _expect((current.parent, current.code) == (old_parent, old_code), uid, "位置已变化")
+            result[uid] = replace(current, parent=new_parent, code=new_code)
+        case Renumbered(uid, old_code, new_code):
+            current = _current(result, uid)
+            _expect(current.code == old_code, uid, "编码已变化")
+            result[uid] = replace(current, code=new_code)
+
+
+def _current(result: dict[str, NodeState], uid: str) -> NodeState:
+    state = result.get(uid)
+    _expect(state is not None, uid, "不存在")
+    assert state is not None
+    return state
+
+
+def _expect(condition: bool, uid: str, problem: str) -> None:
+    if not condition:
+        raise Conflict(f"变更无法应用：节点 {uid} {problem}")

@@ -1,0 +1,75 @@
+"""Snapshots: a catalog as a mapping uid → NodeState, with the few questions diff and merge ask of it.
+
+Every function here costs a dict lookup per node it is asked about, never a walk of the whole
+map, except `changed_uids`, which compares two maps once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from app.catalog.codes import fits_parent
+from app.catalog.nodes import Level, NodeState
+
+Snapshot = Mapping[str, NodeState]
+TreeKey = tuple[tuple[int, str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a node sits: its parent, its level and its code. Merge treats the three as one value,
+    since a code only means something under its parent."""
+
+    parent: str | None
+    level: Level
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def placement(state: NodeState) -> Placement:
+    """Return the placement (parent, level, code) of `state`."""
+    return Placement(state.parent, state.level, state.code)
+
+
+def fits(state: NodeState, parent: NodeState | None) -> bool:
+    """Return whether `state` may sit under `parent` (None: at the root) by level and code scheme."""
+    if parent is None:
+        return state.parent is None and fits_parent(state.code, None, state.level)
+    return state.level == parent.level + 1 and fits_parent(state.code, parent.code, state.level)
+
+
+def tree_key(snapshot: Snapshot, uid: str) -> TreeKey:
+    """Return the path of (sort_key, code, uid) from the root down to `uid`; () if it is absent.
+
+    Sorting uids by this key gives tree (document) order: parents before children, siblings by
+    (sort_key, code) as `app.catalog.tree` orders them. A missing parent or a cycle ends the path.
+    """
+    path: list[tuple[int, str, str]] = []
+    seen: set[str] = set()
+    current: str | None = uid
+    while current is not None and current not in seen:
+        state = snapshot.get(current)
+        if state is None:
+            break
+        seen.add(current)
+        path.append((state.sort_key, state.code, current))
+        current = state.parent
+    path.reverse()
+    return tuple(path)
+
+
+def changed_uids(base: Snapshot, target: Snapshot) -> list[str]:
+    """Return the uids whose state differs between `base` and `target`, added and removed included.
+
+    One pass over `target` and, only when something was removed, one over `base`; identical
+    objects are skipped without comparing their fields.
+    """
+    base_get = base.get
+    changed = [uid for uid, new in target.items() if (old := base_get(uid)) is not new and old != new]
+    added = sum(1 for uid in changed if uid not in base)
+    if len(base) > len(target) - added:
+        changed.extend(uid for uid in base if uid not in target)
+    return changed
