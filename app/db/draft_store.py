@@ -165,3 +165,14 @@ def revision_states(session: Session, revision_ids: Sequence[int]) -> dict[int, 
                 uid, parent_uid, Level(level), code, name, desc, dept, sort_key, attrs or {}
             )
     return out
+
+
+def rows_with_uids(session: Session, draft_id: int) -> list[tuple[DraftChange, str]]:
+    """Return the draft's change rows (for updating in place) with their nodes' uids."""
+    stmt = (
+        select(DraftChange, Node.uid)
+        .join(Node, Node.id == DraftChange.node_id)
+        .where(DraftChange.draft_id == draft_id)
+        .order_by(DraftChange.id)
+    )
+    return [(row, uid) for row, uid in session.execute(stmt)]

@@ -111,6 +111,20 @@ class User(Base):
     )
 
 
+class ApiToken(Base):
+    """A personal token for other systems; only its SHA-256 is kept, so a leaked table leaks no token."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Catalog(Base):
     """One jurisdiction's guidance catalog, living across years as numbered versions."""
 
@@ -167,7 +181,10 @@ class Node(Base):
 
 
 class NodeRevision(Base):
-    """A node's content over the versions valid_from <= seq < valid_to (valid_to NULL: still current)."""
+    """A node's content over the versions valid_from <= seq < valid_to (valid_to NULL: still current).
+
+    Append-only: content never changes and no revision is deleted; only valid_to is set, once.
+    """
 
     __tablename__ = "node_revisions"
 
@@ -187,7 +204,8 @@ class NodeRevision(Base):
 
     __table_args__ = (
         CheckConstraint("level BETWEEN 1 AND 4", name="level"),
-        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_range"),
+        # valid_to == valid_from: superseded while its version was still assembling (seen by no version)
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_range"),
         # children of P in version S: equality on parent, then a short range filter
         Index("ix_node_revisions_parent", "parent_id", "valid_from"),
         # one level of a version (classes; item counts per type), covering so counts need no table reads
@@ -218,6 +236,8 @@ class Draft(Base):
     status: Mapped[str] = mapped_column(String(16), default="editing")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    merged_version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+    reverts_draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
@@ -240,11 +260,38 @@ class DraftChange(Base):
     kind: Mapped[str] = mapped_column(String(16))
     base_revision_id: Mapped[int | None] = mapped_column(ForeignKey("node_revisions.id"))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the head's state of the node just before the merge wrote this change (null: it did not exist)
+    merged_from: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
     __table_args__ = (
         UniqueConstraint("draft_id", "node_id"),
         CheckConstraint("kind IN ('add', 'update', 'move', 'delete')", name="kind"),
+    )
+
+
+class MergeConflict(Base):
+    """A conflict a merge or rebase found, kept until a reviewer resolves it."""
+
+    __tablename__ = "merge_conflicts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    uid: Mapped[str] = mapped_column(String(32))
+    field: Mapped[str] = mapped_column(String(32), default="")  # '' : the whole node
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    base: Mapped[Any] = mapped_column(JSON, nullable=True)
+    ours: Mapped[Any] = mapped_column(JSON, nullable=True)  # the head
+    theirs: Mapped[Any] = mapped_column(JSON, nullable=True)  # the draft
+    resolution: Mapped[str | None] = mapped_column(String(16))  # ours | theirs | edit
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("draft_id", "uid", "field"),
+        CheckConstraint("resolution IS NULL OR resolution IN ('ours', 'theirs', 'edit')", name="resolution"),
     )
 
 

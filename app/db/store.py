@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level, NodeState
@@ -34,6 +34,24 @@ def create_nodes(session: Session, catalog_id: int, uids: Sequence[str]) -> dict
         for node_id, uid in session.execute(stmt, [{"catalog_id": catalog_id, "uid": u} for u in chunk]):
             ids[uid] = node_id
     return ids
+
+
+def node_ids(session: Session, catalog_id: int, uids: Sequence[str]) -> dict[str, int]:
+    """Return the ids of the existing nodes among `uids`."""
+    found: dict[str, int] = {}
+    for start in range(0, len(uids), CHUNK):
+        stmt = select(Node.uid, Node.id).where(
+            Node.catalog_id == catalog_id, Node.uid.in_(uids[start : start + CHUNK])
+        )
+        found.update({uid: id_ for uid, id_ in session.execute(stmt)})  # noqa: C416
+    return found
+
+
+def ensure_nodes(session: Session, catalog_id: int, uids: Sequence[str]) -> dict[str, int]:
+    """Return the node ids of `uids`, creating the nodes that do not exist yet."""
+    found = node_ids(session, catalog_id, uids)
+    found.update(create_nodes(session, catalog_id, [u for u in uids if u not in found]))
+    return found
 
 
 def insert_revisions(
@@ -90,15 +108,45 @@ def department_ids(session: Session, jurisdiction_id: int) -> dict[str, int]:
 
 def load_version(session: Session, catalog_id: int, seq: int) -> dict[str, StoredNode]:
     """Return every node of version `seq` by uid. For bounded catalogs (a city), never a province."""
+    return _load(session, catalog_id, seq, None)
+
+
+def load_nodes(
+    session: Session, catalog_id: int, seq: int, *, uids: Iterable[str] = (), parent_uids: Iterable[str] = ()
+) -> dict[str, StoredNode]:
+    """Return the nodes of version `seq` with the given uids, and the children of the given parents."""
+    found: dict[str, StoredNode] = {}
+    for column, values in ((Node.uid, sorted(set(uids))), (_PARENT.c.uid, sorted(set(parent_uids)))):
+        for start in range(0, len(values), CHUNK // 5):
+            found.update(_load(session, catalog_id, seq, column.in_(values[start : start + CHUNK // 5])))
+    return found
+
+
+def load_codes(session: Session, catalog_id: int, seq: int, codes: Iterable[str]) -> dict[str, StoredNode]:
+    """Return the nodes of version `seq` that carry any of `codes` (to find code collisions)."""
+    values = sorted(set(codes))
+    found: dict[str, StoredNode] = {}
+    for start in range(0, len(values), CHUNK // 5):
+        found.update(
+            _load(session, catalog_id, seq, NodeRevision.code.in_(values[start : start + CHUNK // 5]))
+        )
+    return found
+
+
+_PARENT = Node.__table__.alias("parent_node")
+
+
+def _load(
+    session: Session, catalog_id: int, seq: int, where: ColumnElement[bool] | None
+) -> dict[str, StoredNode]:
     r = NodeRevision
-    parent = Node.__table__.alias("parent_node")
     stmt = (
         select(
             r.id,
             r.node_id,
             r.valid_from,
             Node.uid,
-            parent.c.uid,
+            _PARENT.c.uid,
             r.level,
             r.code,
             r.name,
@@ -108,10 +156,12 @@ def load_version(session: Session, catalog_id: int, seq: int) -> dict[str, Store
             r.attrs,
         )
         .join(Node, Node.id == r.node_id)
-        .outerjoin(parent, parent.c.id == r.parent_id)
+        .outerjoin(_PARENT, _PARENT.c.id == r.parent_id)
         .outerjoin(Department, Department.id == r.department_id)
         .where(r.catalog_id == catalog_id, in_version(seq))
     )
+    if where is not None:
+        stmt = stmt.where(where)
     out: dict[str, StoredNode] = {}
     for (
         rev_id,

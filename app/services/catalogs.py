@@ -6,14 +6,14 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.catalog.frameworks import Framework
 from app.catalog.nodes import Level, NodeState
 from app.db import store
-from app.db.models import Catalog, NodeRevision, Version
-from app.errors import InvalidInput
+from app.db.models import Catalog, Version
+from app.errors import InvalidInput, InvalidTransition
 
 UID_NAMESPACE = uuid.UUID("6f1c2b9e-3d4a-4f0e-9a57-0c1e5b7d2a10")
 
@@ -95,9 +95,13 @@ def write_states(
 ) -> WriteSummary:
     """Make version `seq` (assembling) hold exactly `desired`, given what it holds now (`current`).
 
-    A revision that started in an earlier, fixed version is closed and replaced; one that
-    started in `seq` itself belongs to no fixed version yet and is changed in place.
+    `desired` and `current` may be a part of the version as long as they cover the same nodes.
     """
+    target = session.scalars(
+        select(Version).where(Version.catalog_id == catalog.id, Version.seq == seq)
+    ).one()
+    if target.status != "assembling":
+        raise InvalidTransition(f"第{seq}版已印发，内容不可再修改")
     departments = store.department_ids(session, catalog.jurisdiction_id)
     unknown = {s.department for s in desired.values() if s.department and s.department not in departments}
     if unknown:
@@ -106,14 +110,13 @@ def write_states(
     changed = [s for uid, s in desired.items() if uid in current and current[uid].state != s]
     removed = [n for uid, n in current.items() if uid not in desired]
     node_ids = {uid: n.node_id for uid, n in current.items()}
-    node_ids.update(store.create_nodes(session, catalog.id, [s.uid for s in added]))
+    node_ids.update(store.ensure_nodes(session, catalog.id, [s.uid for s in added]))
 
+    # Revisions are never edited or deleted, only closed: one that started in this assembling
+    # version closes at the same seq (an empty interval no version sees), so a draft opened on
+    # the assembling version keeps the base state it remembers.
     replaced = [current[s.uid] for s in changed] + removed
-    fixed = [n.revision_id for n in replaced if n.valid_from < seq]
-    fresh = [n.revision_id for n in replaced if n.valid_from >= seq]
-    store.close_revisions(session, fixed, seq)
-    if fresh:
-        session.execute(delete(NodeRevision).where(NodeRevision.id.in_(fresh)))
+    store.close_revisions(session, [n.revision_id for n in replaced], seq)
     store.insert_revisions(
         session, catalog.id, seq, [*added, *changed], node_ids=node_ids, department_ids=departments
     )

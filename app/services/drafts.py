@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.catalog.nodes import NodeState
-from app.db import draft_store, store
-from app.db.models import Catalog, Draft, User, Version
-from app.errors import NotFound
+from app.catalog.codes import next_child_code
+from app.catalog.nodes import DESCRIPTION_MAX, NAME_MAX, Level, NodeState
+from app.catalog.text import normalise
+from app.db import draft_store, queries, store
+from app.db.models import Catalog, Draft, DraftChange, User, Version
+from app.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from app.services import audit, browse
+from app.services.catalogs import new_uid
 
 EDITABLE = ("editing", "returned")
 
@@ -26,6 +31,13 @@ class ChangeCounts:
     def total(self) -> int:
         """Return the number of changed nodes."""
         return self.added + self.changed + self.withdrawn
+
+
+@dataclass(frozen=True, slots=True)
+class DraftView:
+    draft: Draft
+    base: Version
+    changes: list[draft_store.StoredChange]
 
 
 def latest_version(session: Session, catalog: Catalog) -> Version:
@@ -55,6 +67,46 @@ def new_draft(
     return draft, base
 
 
+def create_draft(
+    session: Session, slug: str, *, actor: User | None, department: str | None = None, title: str = ""
+) -> Draft:
+    """Open a draft on the catalog's newest version for `department` (code) or the finance bureau."""
+    catalog = browse.catalog(session, slug)
+    department_id = None
+    if department is not None:
+        dept = queries.department_by_code(session, catalog.jurisdiction_id, department)
+        if dept is None:
+            raise NotFound(f"没有部门编码“{department}”")
+        department_id = dept.id
+    draft, base = new_draft(session, catalog, actor=actor, department_id=department_id, title=title)
+    audit.record(
+        session,
+        actor=actor,
+        action="draft.create",
+        object_type="draft",
+        object_id=draft.id,
+        summary={"catalog": slug, "base": base.seq, "department": department},
+    )
+    session.commit()
+    return draft
+
+
+def get_draft(session: Session, draft_id: int) -> Draft:
+    """Return draft `draft_id` or raise NotFound."""
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise NotFound(f"没有编号为 {draft_id} 的草稿")
+    return draft
+
+
+def open_draft(session: Session, draft_id: int) -> DraftView:
+    """Return the draft with its base version and its changes (reads only what the draft touched)."""
+    draft = get_draft(session, draft_id)
+    return DraftView(
+        draft, session.get_one(Version, draft.base_version_id), draft_store.load_changes(session, draft.id)
+    )
+
+
 def count(changes: Mapping[str, tuple[NodeState | None, NodeState | None]]) -> ChangeCounts:
     """Return how many of (base, proposed) pairs add, change or withdraw a node."""
     added = sum(1 for base, _ in changes.values() if base is None)
@@ -68,7 +120,7 @@ def write_changes(
     changes: Mapping[str, NodeState | None],
     base: Mapping[str, store.StoredNode],
 ) -> ChangeCounts:
-    """Record `changes` (uid → proposed state, None to withdraw) against the nodes of `base`.
+    """Record `changes` (uid → proposed state, None to withdraw) against the nodes of `base` in bulk.
 
     A proposed state equal to the base is no change and is dropped; nodes not in `base`
     are created (their identity exists from now on, whether or not the draft is merged).
@@ -78,17 +130,12 @@ def write_changes(
         for uid, new in changes.items()
         if not (uid in base and base[uid].state == new) and not (uid not in base and new is None)
     }
-    new_ids = store.create_nodes(
+    new_ids = store.ensure_nodes(
         session, draft.catalog_id, [u for u, (old, _) in pairs.items() if old is None]
     )
     rows = (
-        (
-            base[uid].node_id if uid in base else new_ids[uid],
-            base[uid].revision_id if uid in base else None,
-            old,
-            new,
-        )
-        for uid, (old, new) in pairs.items()
+        (base[u].node_id if u in base else new_ids[u], base[u].revision_id if u in base else None, old, new)
+        for u, (old, new) in pairs.items()
     )
     draft_store.insert_changes(session, draft.id, rows)
     return count(pairs)
@@ -104,3 +151,250 @@ def snapshot(session: Session, draft: Draft) -> dict[str, NodeState]:
         else:
             states[change.uid] = change.proposed
     return states
+
+
+# --- editing one node at a time -------------------------------------------------------------
+
+
+@dataclass
+class _Edit:
+    """One edit of a draft: the locked draft, its base seq and the current state of the nodes it reads."""
+
+    session: Session
+    draft: Draft
+    base_seq: int
+    actor: User | None
+
+    def node(self, uid: str) -> tuple[int, store.StoredNode | None, NodeState | None]:
+        """Return (node id, base node, state in the draft) of `uid`, or raise NotFound."""
+        base = store.load_nodes(self.session, self.draft.catalog_id, self.base_seq, uids=[uid]).get(uid)
+        change = _change_row(self.session, self.draft.id, uid)
+        if change is not None:
+            return change.node_id, base, draft_store.state_from_json(uid, change.fields)
+        if base is None:
+            raise NotFound("草稿中没有这个目录条目")
+        return base.node_id, base, base.state
+
+    def children(self, parent: str) -> list[NodeState]:
+        """Return the children of `parent` as the draft has them, in order."""
+        base = store.load_nodes(self.session, self.draft.catalog_id, self.base_seq, parent_uids=[parent])
+        states = {u: n.state for u, n in base.items()}
+        for c in draft_store.load_changes(self.session, self.draft.id):
+            if c.proposed is not None and c.proposed.parent == parent:
+                states[c.uid] = c.proposed
+            elif c.uid in states:
+                del states[c.uid]
+        return sorted(states.values(), key=lambda s: (s.sort_key, s.code))
+
+    def taken_codes(self, parent: str) -> set[str]:
+        """Return every code used under `parent` in the base or the draft (a code is never reused)."""
+        base = store.load_nodes(self.session, self.draft.catalog_id, self.base_seq, parent_uids=[parent])
+        return {n.state.code for n in base.values()} | {s.code for s in self.children(parent)}
+
+    def put(self, node_id: int, uid: str, base: store.StoredNode | None, proposed: NodeState | None) -> None:
+        """Record `proposed` as the draft's state of the node (dropping the change if it equals the base)."""
+        row = _change_row(self.session, self.draft.id, uid)
+        unchanged = (base is None and proposed is None) or (base is not None and base.state == proposed)
+        if unchanged:
+            if row is not None:
+                self.session.delete(row)
+            return
+        kind = draft_store.kind_of(base.state if base else None, proposed)
+        if row is None:
+            row = DraftChange(
+                draft_id=self.draft.id, node_id=node_id, base_revision_id=base.revision_id if base else None
+            )
+            self.session.add(row)
+        row.kind, row.fields = kind, draft_store.state_to_json(proposed)
+        row.updated_at = datetime.now(UTC)
+
+    def done(self, action: str, uid: str, before: NodeState | None, after: NodeState | None) -> None:
+        """Bump the draft's lock version, audit the edit and commit."""
+        self.draft.lock_version += 1
+        self.draft.updated_at = datetime.now(UTC)
+        audit.record(
+            self.session,
+            actor=self.actor,
+            action=action,
+            object_type="draft",
+            object_id=self.draft.id,
+            summary={"uid": uid, "before": _brief(before), "after": _brief(after)},
+        )
+        self.session.commit()
+
+
+def _brief(state: NodeState | None) -> dict[str, object] | None:
+    if state is None:
+        return None
+    return {
+        "code": state.code,
+        "name": state.name,
+        "parent": state.parent,
+        "description": state.description[:200],
+    }
+
+
+def _change_row(session: Session, draft_id: int, uid: str) -> DraftChange | None:
+    from app.db.models import Node
+
+    stmt = (
+        select(DraftChange)
+        .join(Node, Node.id == DraftChange.node_id)
+        .where(DraftChange.draft_id == draft_id, Node.uid == uid)
+    )
+    return session.scalars(stmt).first()
+
+
+def begin_edit(session: Session, draft_id: int, *, lock: int | None, actor: User | None) -> _Edit:
+    """Return an edit of the draft after checking it is editable and `lock` is its current version."""
+    draft = session.scalars(select(Draft).where(Draft.id == draft_id).with_for_update()).first()
+    if draft is None:
+        raise NotFound(f"没有编号为 {draft_id} 的草稿")
+    if draft.status not in EDITABLE:
+        raise InvalidTransition(f"草稿当前状态为“{draft.status}”，不能修改")
+    if lock is not None and lock != draft.lock_version:
+        raise Conflict(
+            f"草稿已被他人修改（您看到的是第 {lock} 次修改，现在是第 {draft.lock_version} 次），请刷新后重试"
+        )
+    base_seq = session.get_one(Version, draft.base_version_id).seq
+    return _Edit(session, draft, base_seq, actor)
+
+
+def _clean(name: str, description: str) -> tuple[str, str]:
+    name, description = normalise(name), normalise(description)
+    if not name:
+        raise InvalidInput("名称不能为空")
+    if len(name) > NAME_MAX:
+        raise InvalidInput(f"名称过长：{len(name)} 个字符，最多 {NAME_MAX} 个")
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidInput(f"服务内容过长：{len(description)} 个字符，最多 {DESCRIPTION_MAX} 个")
+    return name, description
+
+
+def add_item(
+    session: Session,
+    draft_id: int,
+    *,
+    parent: str,
+    name: str,
+    description: str = "",
+    department: str | None = None,
+    lock: int | None,
+    actor: User | None,
+) -> NodeState:
+    """Add an item under `parent` (a type, or a 三级 item for a 四级 one) and return its state."""
+    edit = begin_edit(session, draft_id, lock=lock, actor=actor)
+    _, _, parent_state = edit.node(parent)
+    if parent_state is None or parent_state.level not in (Level.TYPE, Level.ITEM):
+        raise InvalidInput("只能在二级目录下新增三级目录，或在三级目录下新增四级目录")
+    name, description = _clean(name, description)
+    level = Level(parent_state.level + 1)
+    siblings = edit.children(parent)
+    if any(s.name == name and s.department == (department or parent_state.department) for s in siblings):
+        raise InvalidInput(f"同一目录、同一部门下已有“{name}”")
+    uid = new_uid()
+    state = NodeState(
+        uid,
+        parent,
+        level,
+        next_child_code(parent_state.code, level, edit.taken_codes(parent)),
+        name,
+        description,
+        department or parent_state.department,
+        max((s.sort_key for s in siblings), default=0) + 10,
+    )
+    node_id = store.create_nodes(session, edit.draft.catalog_id, [uid])[uid]
+    edit.put(node_id, uid, None, state)
+    edit.done("draft.add", uid, None, state)
+    return state
+
+
+def edit_item(
+    session: Session,
+    draft_id: int,
+    uid: str,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    lock: int | None,
+    actor: User | None,
+) -> NodeState:
+    """Change an item's name and/or 服务内容 in the draft and return its new state."""
+    edit = begin_edit(session, draft_id, lock=lock, actor=actor)
+    node_id, base, current = edit.node(uid)
+    if current is None:
+        raise InvalidInput("该条目已在草稿中撤销，请先恢复")
+    new_name, new_desc = _clean(
+        current.name if name is None else name, current.description if description is None else description
+    )
+    state = replace(current, name=new_name, description=new_desc)
+    edit.put(node_id, uid, base, state)
+    edit.done("draft.edit", uid, current, state)
+    return state
+
+
+def move_item(
+    session: Session, draft_id: int, uid: str, *, parent: str, lock: int | None, actor: User | None
+) -> NodeState:
+    """Move an item under another node of its parent's level, giving it the next code there."""
+    edit = begin_edit(session, draft_id, lock=lock, actor=actor)
+    node_id, base, current = edit.node(uid)
+    _, _, target = edit.node(parent)
+    if current is None or target is None:
+        raise InvalidInput("条目或目标目录已在草稿中撤销")
+    if target.level != current.level - 1:
+        raise InvalidInput(f"{current.level.label}只能移到{Level(current.level - 1).label}下")
+    if current.parent == parent:
+        return current
+    code = next_child_code(target.code, current.level, edit.taken_codes(parent))
+    sort_key = max((s.sort_key for s in edit.children(parent)), default=0) + 10
+    state = replace(current, parent=parent, code=code, sort_key=sort_key)
+    edit.put(node_id, uid, base, state)
+    for child in edit.children(uid):  # 四级 sub-items follow their item and take codes under it
+        c_id, c_base, _ = edit.node(child.uid)
+        edit.put(c_id, child.uid, c_base, replace(child, code=code + child.code[len(current.code) :]))
+    edit.done("draft.move", uid, current, state)
+    return state
+
+
+def withdraw_item(session: Session, draft_id: int, uid: str, *, lock: int | None, actor: User | None) -> None:
+    """Withdraw an item (and its 四级 sub-items) in the draft."""
+    edit = begin_edit(session, draft_id, lock=lock, actor=actor)
+    node_id, base, current = edit.node(uid)
+    if current is None:
+        return
+    if current.level < Level.ITEM:
+        raise InvalidInput("一级、二级目录由财政部门维护，不能在草稿中撤销")
+    for child in edit.children(uid):
+        c_id, c_base, _ = edit.node(child.uid)
+        edit.put(c_id, child.uid, c_base, None)
+    edit.put(node_id, uid, base, None)
+    edit.done("draft.withdraw", uid, current, None)
+
+
+def reorder(
+    session: Session, draft_id: int, parent: str, uids: list[str], *, lock: int | None, actor: User | None
+) -> None:
+    """Put the children of `parent` in the order of `uids` (which must list each of them once)."""
+    edit = begin_edit(session, draft_id, lock=lock, actor=actor)
+    children = {s.uid: s for s in edit.children(parent)}
+    if sorted(uids) != sorted(children):
+        raise InvalidInput("排序列表必须恰好包含该目录下的全部条目")
+    for position, uid in enumerate(uids, start=1):
+        node_id, base, current = edit.node(uid)
+        assert current is not None
+        edit.put(node_id, uid, base, replace(current, sort_key=position * 10))
+    edit.done("draft.reorder", parent, None, None)
+
+
+def discard_change(
+    session: Session, draft_id: int, uid: str, *, lock: int | None, actor: User | None
+) -> None:
+    """Drop the draft's change to `uid`: the node is as in the base again (a withdrawal is restored)."""
+    edit = begin_edit(session, draft_id, lock=lock, actor=actor)
+    row = _change_row(session, draft_id, uid)
+    if row is None:
+        raise NotFound("草稿中没有对这个条目的修改")
+    before = draft_store.state_from_json(uid, row.fields)
+    session.delete(row)
+    edit.done("draft.discard", uid, before, None)

@@ -1,0 +1,152 @@
+"""Drafts as change sets over a real database: instant, one change per node, stale writes refused."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.catalog.nodes import Level
+from app.db.models import AuditEvent, DraftChange, NodeRevision
+from app.errors import Conflict, InvalidInput, InvalidTransition
+from app.services import drafts
+from tests.factories import ELDERLY, Built, published_catalog
+
+
+def _count(session: Session, model: type) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def built(session: Session) -> Built:
+    return published_catalog(session, ELDERLY)
+
+
+def test_creating_a_draft_copies_nothing(session: Session, built: Built) -> None:
+    revisions = _count(session, NodeRevision)
+    draft = drafts.create_draft(session, "ceshi", actor=None, department="101", title="2026年调整")
+    view = drafts.open_draft(session, draft.id)
+    assert (view.base.seq, view.changes, draft.status, draft.lock_version) == (1, [], "editing", 1)
+    assert _count(session, NodeRevision) == revisions
+    assert drafts.snapshot(session, draft) == built.states
+
+
+def test_add_edit_twice_keeps_one_change_and_editing_back_drops_it(session: Session, built: Built) -> None:
+    draft = drafts.create_draft(session, "ceshi", actor=None, department="101")
+    added = drafts.add_item(
+        session,
+        draft.id,
+        parent=built.type_uid("A06"),
+        name="老年助餐服务点运营",
+        description="运营社区老年助餐点。",
+        department="101",
+        lock=1,
+        actor=None,
+    )
+    assert (added.code, added.level, added.department) == ("A06003", Level.ITEM, "101")
+    uid = built.uid("i2")
+    drafts.edit_item(session, draft.id, uid, name="养老机构服务质量第三方评估", lock=2, actor=None)
+    drafts.edit_item(session, draft.id, uid, description="每年对养老机构开展一次评估。", lock=3, actor=None)
+    view = drafts.open_draft(session, draft.id)
+    assert sorted((c.kind, c.uid) for c in view.changes) == sorted([("add", added.uid), ("update", uid)])
+    changed = next(c for c in view.changes if c.uid == uid)
+    assert changed.proposed is not None
+    assert (changed.proposed.name, changed.proposed.description) == (
+        "养老机构服务质量第三方评估",
+        "每年对养老机构开展一次评估。",
+    )
+    original = built.states[uid]
+    drafts.edit_item(
+        session, draft.id, uid, name=original.name, description=original.description, lock=4, actor=None
+    )
+    assert [c.uid for c in drafts.open_draft(session, draft.id).changes] == [added.uid]
+    assert _count(session, DraftChange) == 1
+    assert (
+        session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("draft.%")))
+        == 5
+    )
+
+
+def test_a_stale_write_is_a_conflict_not_an_overwrite(session: Session, built: Built) -> None:
+    draft = drafts.create_draft(session, "ceshi", actor=None)
+    drafts.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
+    with pytest.raises(Conflict, match="已被他人修改"):
+        drafts.edit_item(session, draft.id, built.uid("i1"), name="另一个名字", lock=1, actor=None)
+    session.rollback()
+    proposed = drafts.open_draft(session, draft.id).changes[0].proposed
+    assert proposed is not None
+    assert proposed.name == "社区居家养老上门服务"
+
+
+def test_move_recodes_the_item_and_its_subitems(session: Session, built: Built) -> None:
+    draft = drafts.create_draft(session, "ceshi", actor=None)
+    moved = drafts.move_item(
+        session, draft.id, built.uid("i1"), parent=built.type_uid("A05"), lock=1, actor=None
+    )
+    assert (moved.parent, moved.code) == (built.type_uid("A05"), "A05001")
+    snapshot = drafts.snapshot(session, draft)
+    assert snapshot[built.uid("i5")].code == "A0500101"
+    kinds = {c.uid: c.kind for c in drafts.open_draft(session, draft.id).changes}
+    assert kinds == {built.uid("i1"): "move", built.uid("i5"): "update"}
+    with pytest.raises(InvalidInput, match="三级目录只能移到二级目录下"):
+        drafts.move_item(session, draft.id, built.uid("i2"), parent=built.uid("i3"), lock=2, actor=None)
+
+
+def test_withdraw_takes_subitems_along_and_discard_restores(session: Session, built: Built) -> None:
+    draft = drafts.create_draft(session, "ceshi", actor=None)
+    drafts.withdraw_item(session, draft.id, built.uid("i1"), lock=1, actor=None)
+    snapshot = drafts.snapshot(session, draft)
+    assert built.uid("i1") not in snapshot
+    assert built.uid("i5") not in snapshot
+    drafts.discard_change(session, draft.id, built.uid("i1"), lock=2, actor=None)
+    drafts.discard_change(session, draft.id, built.uid("i5"), lock=3, actor=None)
+    assert drafts.snapshot(session, draft) == built.states
+    with pytest.raises(InvalidInput, match="一级、二级目录由财政部门维护"):
+        drafts.withdraw_item(session, draft.id, built.type_uid("A06"), lock=4, actor=None)
+
+
+def test_reorder_within_a_type(session: Session, built: Built) -> None:
+    draft = drafts.create_draft(session, "ceshi", actor=None)
+    order = [built.uid("i2"), built.uid("i1")]
+    drafts.reorder(session, draft.id, built.type_uid("A06"), order, lock=1, actor=None)
+    snapshot = drafts.snapshot(session, draft)
+    children = sorted(
+        (s for s in snapshot.values() if s.parent == built.type_uid("A06")), key=lambda s: s.sort_key
+    )
+    assert [s.uid for s in children] == order
+    with pytest.raises(InvalidInput, match="恰好包含"):
+        drafts.reorder(session, draft.id, built.type_uid("A06"), [built.uid("i2")], lock=2, actor=None)
+
+
+@pytest.mark.parametrize(
+    ("name", "description", "message"),
+    [
+        ("   ", "", "名称不能为空"),
+        ("长" * 101, "", "名称过长：101 个字符，最多 100 个"),
+        ("x服务", "长" * 1001, "服务内容过长"),
+        ("社区居家养老服务", "", "同一目录、同一部门下已有“社区居家养老服务”"),
+    ],
+)
+def test_bad_items_are_refused_with_a_reason(
+    session: Session, built: Built, name: str, description: str, message: str
+) -> None:
+    draft = drafts.create_draft(session, "ceshi", actor=None)
+    with pytest.raises(InvalidInput, match=message):
+        drafts.add_item(
+            session,
+            draft.id,
+            parent=built.type_uid("A06"),
+            name=name,
+            description=description,
+            department="101",
+            lock=1,
+            actor=None,
+        )
+
+
+def test_a_submitted_draft_cannot_be_edited(session: Session, built: Built) -> None:
+    draft = drafts.create_draft(session, "ceshi", actor=None)
+    draft.status = "submitted"
+    session.commit()
+    with pytest.raises(InvalidTransition, match="不能修改"):
+        drafts.edit_item(session, draft.id, built.uid("i1"), name="x服务", lock=1, actor=None)
