@@ -17,6 +17,10 @@ class NotFound(CatalogError):
     code = "not_found"
 
 
+class Unauthenticated(CatalogError):
+    code = "unauthenticated"
+
+
 class Forbidden(CatalogError):
     code = "forbidden"
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
 from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import User
-from app.errors import InvalidInput
+from app.db.models import ApiToken, User
+from app.errors import InvalidInput, NotFound
+from app.services import audit
 
 ROLES = ("dept_editor", "finance_reviewer", "finance_admin", "sysadmin")
 _hasher = PasswordHasher()
@@ -48,3 +53,57 @@ def add_user(
     session.add(user)
     session.flush()
     return user
+
+
+TOKEN_PREFIX = "gc_"
+
+
+def _token_hash(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough (no dictionary to guess from).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, username: str, *, label: str = "", actor: User | None = None) -> str:
+    """Add an API token for `username` and return it; it is shown once and only its hash is kept."""
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None or not user.active:
+        raise NotFound(f"没有可用的用户“{username}”")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), label=label)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        actor_name="cli",
+        action="token.create",
+        object_type="user",
+        object_id=user.username,
+        summary={"token_id": row.id, "label": label},
+    )
+    session.commit()
+    return token
+
+
+def revoke_token(session: Session, token_id: int, *, actor: User | None = None) -> None:
+    """Revoke token `token_id`; later requests with it are refused."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"没有编号为 {token_id} 的令牌")
+    row.revoked_at = datetime.now(UTC)
+    audit.record(
+        session, actor=actor, actor_name="cli", action="token.revoke", object_type="token", object_id=token_id
+    )
+    session.commit()
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """Return the active user a valid, unrevoked token belongs to, or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    stmt = (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None), User.active)
+    )
+    return session.scalars(stmt).first()

@@ -10,13 +10,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import CatalogError, Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from app.errors import (
+    CatalogError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    Unauthenticated,
+)
 from app.web.templating import is_fragment_request, render
 
 log = logging.getLogger(__name__)
 
 STATUS: dict[type[CatalogError], int] = {
     NotFound: 404,
+    Unauthenticated: 401,
     Forbidden: 403,
     InvalidInput: 422,
     InvalidTransition: 409,
@@ -51,7 +60,10 @@ def status_of(exc: CatalogError) -> int:
 
 async def on_catalog_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CatalogError)
-    return _answer(request, status_of(exc), exc.code, exc.message)
+    response = _answer(request, status_of(exc), exc.code, exc.message)
+    if isinstance(exc, Unauthenticated):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
