@@ -190,3 +190,57 @@ def _load(
         )
         out[uid] = StoredNode(node_id=node_id, revision_id=rev_id, valid_from=valid_from, state=state)
     return out
+
+
+def touched_between(session: Session, catalog_id: int, a: int, b: int) -> list[int]:
+    """Return the ids of nodes with a revision starting or ending in (a, b]: the only ones that can differ.
+
+    Two range scans on (catalog_id, valid_from) and (catalog_id, valid_to): the cost follows
+    the size of the change, not of the catalog.
+    """
+    low, high = min(a, b), max(a, b)
+    r = NodeRevision
+    starts = select(r.node_id).where(r.catalog_id == catalog_id, r.valid_from > low, r.valid_from <= high)
+    ends = select(r.node_id).where(r.catalog_id == catalog_id, r.valid_to > low, r.valid_to <= high)
+    return sorted({node_id for (node_id,) in session.execute(starts.union(ends))})
+
+
+def load_by_node_ids(
+    session: Session, catalog_id: int, seq: int, ids: Sequence[int]
+) -> dict[str, StoredNode]:
+    """Return the nodes with the given ids as they stand in version `seq` (absent ones left out)."""
+    found: dict[str, StoredNode] = {}
+    for start in range(0, len(ids), CHUNK // 5):
+        found.update(
+            _load(session, catalog_id, seq, NodeRevision.node_id.in_(ids[start : start + CHUNK // 5]))
+        )
+    return found
+
+
+def node_revisions(session: Session, catalog_id: int, uid: str) -> list[tuple[int, int | None, NodeState]]:
+    """Return every revision of node `uid` as (valid_from, valid_to, state), oldest first."""
+    r = NodeRevision
+    stmt = (
+        select(
+            r.valid_from,
+            r.valid_to,
+            Node.uid,
+            _PARENT.c.uid,
+            r.level,
+            r.code,
+            r.name,
+            r.description,
+            Department.code,
+            r.sort_key,
+            r.attrs,
+        )
+        .join(Node, Node.id == r.node_id)
+        .outerjoin(_PARENT, _PARENT.c.id == r.parent_id)
+        .outerjoin(Department, Department.id == r.department_id)
+        .where(r.catalog_id == catalog_id, Node.uid == uid)
+        .order_by(r.valid_from, r.id)
+    )
+    return [
+        (start, end, NodeState(u, p, Level(lv), code, name, desc, dept, sk, attrs or {}))
+        for start, end, u, p, lv, code, name, desc, dept, sk, attrs in session.execute(stmt)
+    ]
