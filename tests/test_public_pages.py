@@ -147,3 +147,16 @@ def test_error_subclasses_inherit_their_family_status() -> None:
         pass
 
     assert [status_of(e) for e in (MissingYear("x"), Gone("y"), CatalogError("z"))] == [422, 404, 400]
+
+
+def test_fragments_are_sent_gzipped_to_browsers_that_accept_it(client: TestClient, session: Session) -> None:
+    built = published_catalog(session, ELDERLY)
+    url = f"/catalogs/ceshi/versions/1/types/{built.type_uid('A06')}"
+    plain = client.get(url, headers={**HX, "Accept-Encoding": "identity"})
+    packed = client.get(url, headers={**HX, "Accept-Encoding": "gzip, deflate"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.text == plain.text  # the client inflates it
+    assert packed.headers["etag"] != plain.headers["etag"]  # two representations, two tags
+    assert "Accept-Encoding" in packed.headers["vary"]
+    assert packed.num_bytes_downloaded < plain.num_bytes_downloaded * 0.75  # fewer bytes on the wire

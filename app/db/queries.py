@@ -136,12 +136,14 @@ def latest_public_by_catalog(session: Session) -> dict[int, Version]:
 def children(session: Session, catalog_id: int, seq: int, parent_id: int | None) -> list[NodeRow]:
     """Return the children of node `parent_id` (None: the classes) in version `seq`, in order."""
     r = NodeRevision
-    parent_cond = r.parent_id.is_(None) if parent_id is None else r.parent_id == parent_id
-    stmt = (
-        _node_select()
-        .where(r.catalog_id == catalog_id, parent_cond, in_version(seq))
-        .order_by(r.sort_key, r.code)
+    # A parent id belongs to one catalog already; naming the catalog too lets SQLite pick the
+    # (catalog_id, valid_from) index and read the whole catalog, so only the classes need it.
+    where = (
+        [r.catalog_id == catalog_id, r.parent_id.is_(None)]
+        if parent_id is None
+        else [r.parent_id == parent_id]
     )
+    stmt = _node_select().where(*where, in_version(seq)).order_by(r.sort_key, r.code)
     return _rows(session.execute(stmt).all())
 
 
@@ -169,8 +171,8 @@ def child_counts(session: Session, catalog_id: int, seq: int, level: int) -> dic
 
 def node_by_uid(session: Session, catalog_id: int, seq: int, uid: str) -> NodeRow | None:
     """Return the node `uid` as it stands in version `seq`, or None if it is not in it."""
-    r = NodeRevision
-    stmt = _node_select().where(r.catalog_id == catalog_id, Node.uid == uid, in_version(seq))
+    # Node.catalog_id lets the unique (catalog_id, uid) index find the node (else PostgreSQL scans nodes).
+    stmt = _node_select().where(Node.catalog_id == catalog_id, Node.uid == uid, in_version(seq))
     rows = _rows(session.execute(stmt).all())
     return rows[0] if rows else None
 
@@ -263,7 +265,7 @@ def children_of_many(session: Session, catalog_id: int, seq: int, parent_ids: Se
     r = NodeRevision
     stmt = (
         _node_select()
-        .where(r.catalog_id == catalog_id, r.parent_id.in_(parent_ids), in_version(seq))
+        .where(r.parent_id.in_(parent_ids), in_version(seq))  # parent ids imply the catalog (see children)
         .order_by(r.sort_key, r.code)
     )
     return _rows(session.execute(stmt).all())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy import ColumnElement, and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level, NodeState
@@ -116,9 +116,15 @@ def load_nodes(
 ) -> dict[str, StoredNode]:
     """Return the nodes of version `seq` with the given uids, and the children of the given parents."""
     found: dict[str, StoredNode] = {}
-    for column, values in ((Node.uid, sorted(set(uids))), (_PARENT.c.uid, sorted(set(parent_uids)))):
+    # Each uid condition names its node's catalog too, so the unique (catalog_id, uid) index is used.
+    by_node = (Node.uid, Node.catalog_id, sorted(set(uids)))
+    by_parent = (_PARENT.c.uid, _PARENT.c.catalog_id, sorted(set(parent_uids)))
+    for column, catalog_column, values in (by_node, by_parent):
         for start in range(0, len(values), CHUNK // 5):
-            found.update(_load(session, catalog_id, seq, column.in_(values[start : start + CHUNK // 5])))
+            chunk = values[start : start + CHUNK // 5]
+            found.update(
+                _load(session, catalog_id, seq, and_(catalog_column == catalog_id, column.in_(chunk)))
+            )
     return found
 
 
@@ -237,7 +243,7 @@ def node_revisions(session: Session, catalog_id: int, uid: str) -> list[tuple[in
         .join(Node, Node.id == r.node_id)
         .outerjoin(_PARENT, _PARENT.c.id == r.parent_id)
         .outerjoin(Department, Department.id == r.department_id)
-        .where(r.catalog_id == catalog_id, Node.uid == uid)
+        .where(Node.catalog_id == catalog_id, Node.uid == uid)
         .order_by(r.valid_from, r.id)
     )
     return [

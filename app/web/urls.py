@@ -22,8 +22,9 @@ def type_items(slug: str, seq: int, uid: str) -> str:
 
 
 def item(slug: str, uid: str, seq: int | None = None) -> str:
+    # Rendered hundreds of times per fragment: an int needs no urlencode.
     base = f"/catalogs/{quote(slug)}/items/{quote(uid)}"
-    return f"{base}?{urlencode({'version': seq})}" if seq is not None else base
+    return base if seq is None else f"{base}?version={int(seq)}"
 
 
 def api_nodes(slug: str, seq: int, **params: str | int) -> str:
