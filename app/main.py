@@ -10,7 +10,9 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.api import catalogs as api_catalogs
+from app.api import changes as api_changes
 from app.api import health
+from app.api import imports as api_imports
 from app.config import Settings
 from app.db.engine import make_engine, make_sessionmaker
 from app.web import errors, public
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.include_router(health.router)
     app.include_router(api_catalogs.router)
+    app.include_router(api_imports.router)
+    app.include_router(api_changes.router)
     app.include_router(public.router)
     return app
 

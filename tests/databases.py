@@ -57,3 +57,17 @@ def empty_tables(engine: Engine) -> None:
             conn.execute(text(f"DELETE FROM {name}"))
         if "sqlite_sequence" in inspect(conn).get_table_names():
             conn.execute(text("DELETE FROM sqlite_sequence"))
+
+
+def checksum(engine: Engine) -> str:
+    """Return a digest of every row of every table: equal digests, unchanged database."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
+            digest.update(f"{table.name}:{len(rows)}:{rows!r}".encode())
+    return digest.hexdigest()

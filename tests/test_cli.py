@@ -92,3 +92,62 @@ def test_serve_answers_over_real_http(fresh_url: str) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_diff_user_and_token_commands(fresh_url: str) -> None:
+    assert run("db", "upgrade", url=fresh_url).returncode == 0
+    assert run("demo", "load", url=fresh_url).returncode == 0
+    text = run("diff", "--catalog", "shifanshi", "--from", "1", "--to", "2", url=fresh_url)
+    assert text.returncode == 0, text.stderr
+    assert (
+        "更名\tA01001 义务教育阶段课后服务 → A01001 义务教育阶段课后延时服务（名称、说明）\t教育局"
+        in text.stdout
+    )
+    table = run(
+        "diff", "--catalog", "shifanshi", "--from", "1", "--to", "2", "--format", "csv", url=fresh_url
+    )
+    rows = [line.split(",") for line in table.stdout.splitlines()]
+    assert rows[0] == [
+        "变动类型",
+        "原目录编码",
+        "原名称",
+        "新目录编码",
+        "新名称",
+        "购买主体",
+        "调整内容",
+        "uid",
+    ]
+    assert all(len(r) == 8 for r in rows)
+    assert {r[0] for r in rows[1:]} >= {"新增", "撤销", "移动", "更名", "内容调整"}
+    missing = run("diff", "--catalog", "shifanshi", "--from", "1", "--to", "9", url=fresh_url)
+    assert (missing.returncode, missing.stderr.strip()) == (
+        1,
+        "错误：目录“示范市政府购买服务指导性目录”没有第9版",
+    )
+
+    env = {**os.environ, "DATABASE_URL": fresh_url}
+    add = subprocess.run(
+        [*GUIDECAT, "user", "add", "wangfang", "--role", "dept_editor", "--department", "106"],
+        cwd=ROOT,
+        env=env,
+        input="a-long-password\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert add.returncode == 0, add.stderr
+    no_dept = subprocess.run(
+        [*GUIDECAT, "user", "add", "lisi", "--role", "dept_editor"],
+        cwd=ROOT,
+        env=env,
+        input="a-long-password\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (no_dept.returncode, no_dept.stderr.strip()) == (1, "错误：部门经办人必须指定所属部门")
+    token = run("token", "create", "wangfang", url=fresh_url)
+    assert token.returncode == 0
+    assert token.stdout.startswith("gc_")
+    assert len(token.stdout.strip()) > 40
+    assert run("token", "create", "nobody", url=fresh_url).returncode == 1

@@ -1,4 +1,4 @@
-"""Read API: catalogs, their public versions and a version's nodes (JSON, NDJSON, CSV)."""
+"""Read API: catalogs, their public versions and a version's nodes (JSON, NDJSON, CSV, XLSX)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from app.api.nodes_format import csv_chunks, ndjson_lines, node_out
+from app.api.nodes_format import node_out
 from app.api.schemas import CatalogOut, ErrorOut, JurisdictionOut, NodePage, VersionOut
 from app.db.models import Catalog, Version
-from app.db.queries import NodeFilter, NodeRow
+from app.db.queries import NodeFilter
 from app.deps import SessionDep, SessionmakerDep
 from app.errors import InvalidInput
-from app.services import browse
+from app.services import browse, exports
+from app.services.export_formats import Charset
+from app.services.exports import Format
 from app.web import urls
 from app.web.cache import IMMUTABLE, strong_etag
 
@@ -28,6 +30,7 @@ router = APIRouter(
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/catalogs", response_model=list[CatalogOut], summary="所有目录")
@@ -57,9 +60,11 @@ async def list_versions(slug: str, session: SessionDep) -> list[VersionOut]:
     response_model=NodePage,
     summary="版本中的目录节点",
     description="按目录编码排序。JSON 分页返回（`limit` 默认 100，最多 1000，`next` 为下一页）；"
-    "`format=ndjson` 或 `csv` 且不带 `limit` 时流式返回整个版本。已公开版本不会再变，响应带强 ETag。",
+    "`format=ndjson`、`csv` 或 `xlsx` 且不带 `limit` 时流式返回整个版本。"
+    "CSV 与 XLSX 每行一个三级/四级目录（除非指定 `level`），NDJSON 含全部匹配节点。"
+    "已公开版本不会再变，响应带强 ETag。",
     responses={
-        200: {"content": {"application/x-ndjson": {}, "text/csv": {}}},
+        200: {"content": {"application/x-ndjson": {}, "text/csv": {}, XLSX_MEDIA_TYPE: {}}},
         304: {"description": "未修改"},
     },
 )
@@ -74,8 +79,9 @@ async def list_nodes(
     department: Annotated[str | None, Query(description="部门编码")] = None,
     limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE)] = None,
     after: Annotated[str | None, Query(description="上一页返回的游标")] = None,
-    format: Annotated[Literal["json", "ndjson", "csv"], Query()] = "json",
+    format: Annotated[Literal["json", "ndjson", "csv", "xlsx"], Query()] = "json",
     bom: Annotated[bool, Query(description="CSV 加 UTF-8 BOM，便于 Excel 打开")] = False,
+    charset: Annotated[Charset, Query(description="CSV 的编码：utf-8 或 gb18030（不加 BOM）")] = Charset.UTF8,
 ) -> Response:
     cat, ver = browse.public_version(session, slug, seq)
     etag = strong_etag("nodes", ver.id, sorted(request.query_params.multi_items()))
@@ -86,11 +92,8 @@ async def list_nodes(
     keyset = _decode_cursor(after)
     if format == "json":
         return _json_page(request, session, cat, ver, flt, keyset, limit or DEFAULT_PAGE, headers)
-    rows = _stream(sessions, cat, ver, flt, keyset, limit)
-    if format == "ndjson":
-        return StreamingResponse(ndjson_lines(rows), media_type="application/x-ndjson", headers=headers)
-    headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(cat.slug)}-v{ver.seq}.csv"
-    return StreamingResponse(csv_chunks(rows, bom=bom), media_type="text/csv; charset=utf-8", headers=headers)
+    fmt, options = Format(format), exports.StreamOptions(keyset, limit, bom=bom, charset=charset)
+    return _download(exports.stream(sessions, cat, ver, fmt, flt, options), cat, ver, fmt, charset, headers)
 
 
 def _json_page(
@@ -119,17 +122,19 @@ def _json_page(
     return Response(page.model_dump_json(), media_type="application/json", headers=headers)
 
 
-def _stream(
-    sessions: SessionmakerDep,
+def _download(
+    chunks: Iterator[bytes],
     cat: Catalog,
     ver: Version,
-    flt: NodeFilter,
-    keyset: tuple[str, int] | None,
-    limit: int | None,
-) -> Iterator[tuple[NodeRow, list[NodeRow]]]:
-    # The response outlives the request's session, so the stream reads through its own.
-    with sessions() as session:
-        yield from browse.iter_version_nodes(session, cat, ver, flt, after=keyset, limit=limit)
+    fmt: Format,
+    charset: Charset,
+    headers: dict[str, str],
+) -> StreamingResponse:
+    if fmt is Format.NDJSON:
+        return StreamingResponse(chunks, media_type="application/x-ndjson", headers=headers)
+    name = f"attachment; filename*=UTF-8''{quote(cat.slug)}-v{ver.seq}.{fmt.value}"
+    media_type = XLSX_MEDIA_TYPE if fmt is Format.XLSX else f"text/csv; charset={charset.value}"
+    return StreamingResponse(chunks, media_type=media_type, headers=headers | {"Content-Disposition": name})
 
 
 def _version_out(cat: Catalog, v: Version) -> VersionOut:

@@ -136,6 +136,39 @@ def rows(comparison: Comparison) -> list[ChangeRow]:
     return out
 
 
+CHANGE_TABLE_COLUMNS = [
+    "变动类型",
+    "原目录编码",
+    "原名称",
+    "新目录编码",
+    "新名称",
+    "购买主体",
+    "调整内容",
+    "uid",
+]
+
+
+def change_table(comparison: Comparison, department_names: dict[str, str]) -> list[list[str]]:
+    """Return the 新旧对照表 rows (without the header) in CHANGE_TABLE_COLUMNS order."""
+    table = []
+    for r in rows(comparison):
+        either = r.new or r.old
+        dept = either.department if either is not None else None
+        table.append(
+            [
+                r.label,
+                r.old.code if r.old else "",
+                r.old.name if r.old else "",
+                r.new.code if r.new else "",
+                r.new.name if r.new else "",
+                department_names.get(dept or "", dept or ""),
+                "、".join(r.fields),
+                r.uid,
+            ]
+        )
+    return table
+
+
 # --- one item across versions ----------------------------------------------------------------
 
 

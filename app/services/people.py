@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import ApiToken, User
+from app.db.models import ApiToken, Catalog, Department, Jurisdiction, User
 from app.errors import InvalidInput, NotFound
 from app.services import audit
 
@@ -52,6 +52,56 @@ def add_user(
     )
     session.add(user)
     session.flush()
+    return user
+
+
+def add_user_in(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    jurisdiction: str | None,
+    department: str | None,
+) -> User:
+    """Add a user in the jurisdiction with division code `jurisdiction` and commit.
+
+    Without a code, the jurisdiction is the one that holds catalogs, if there is exactly one.
+    """
+    if jurisdiction is None:
+        codes = session.scalars(select(Jurisdiction.code).join(Catalog).distinct()).all()
+        if len(codes) != 1:
+            raise InvalidInput("请用 --jurisdiction 指定用户所属的行政区划代码")
+        jurisdiction = codes[0]
+    place = session.scalars(select(Jurisdiction).where(Jurisdiction.code == jurisdiction)).first()
+    if place is None:
+        raise NotFound(f"没有行政区划代码“{jurisdiction}”")
+    department_id = None
+    if department is not None:
+        dept = session.scalars(
+            select(Department).where(Department.jurisdiction_id == place.id, Department.code == department)
+        ).first()
+        if dept is None:
+            raise NotFound(f"{place.name}没有部门编码“{department}”")
+        department_id = dept.id
+    user = add_user(
+        session,
+        username=username,
+        password=password,
+        role=role,
+        jurisdiction_id=place.id,
+        department_id=department_id,
+    )
+    audit.record(
+        session,
+        actor=None,
+        actor_name="cli",
+        action="user.add",
+        object_type="user",
+        object_id=username,
+        summary={"role": role, "jurisdiction": jurisdiction, "department": department},
+    )
+    session.commit()
     return user
 
 

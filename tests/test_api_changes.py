@@ -1,0 +1,99 @@
+"""The diff, draft diff and item history over HTTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.services import drafts
+from app.services.catalogs import stable_uid
+from app.services.people import create_token
+from tests.factories import ELDERLY, published_catalog
+
+
+def test_version_diff_defaults_to_latest_against_previous(demo_client: TestClient) -> None:
+    body = demo_client.get("/api/v1/catalogs/shifanshi/diff").json()
+    assert (body["from_version"], body["to_version"]) == (1, 2)
+    assert body["summary"]["新增"] == 56
+    assert body["summary"]["撤销"] == 23
+    assert body["summary"]["移动"] == 18
+    renamed = next(c for c in body["changes"] if c["uid"] == stable_uid("shifanshi", "item", "i0032"))
+    assert renamed["old"]["name"] == "义务教育阶段课后服务"
+    assert renamed["new"]["name"] == "义务教育阶段课后延时服务"
+    assert renamed["kinds"] == ["更名"]
+    again = demo_client.get("/api/v1/catalogs/shifanshi/diff?from=1&to=2")
+    assert again.json() == body
+    assert (
+        demo_client.get(
+            "/api/v1/catalogs/shifanshi/diff", headers={"If-None-Match": again.headers["etag"]}
+        ).status_code
+        == 304
+    )
+
+
+def test_version_diff_as_the_csv_change_table(demo_client: TestClient) -> None:
+    response = demo_client.get("/api/v1/catalogs/shifanshi/diff?from=1&to=2&format=csv")
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == [
+        "变动类型",
+        "原目录编码",
+        "原名称",
+        "新目录编码",
+        "新名称",
+        "购买主体",
+        "调整内容",
+        "uid",
+    ]
+    renamed = next(r for r in rows if r[2] == "义务教育阶段课后服务")
+    assert renamed[:7] == [
+        "更名",
+        renamed[1],
+        "义务教育阶段课后服务",
+        renamed[1],
+        "义务教育阶段课后延时服务",
+        "教育局",
+        "名称、说明",
+    ]
+    assert {r[0] for r in rows[1:]} >= {"新增", "撤销", "移动", "更名", "内容调整"}
+
+
+def test_diff_of_unknown_or_unpublished_versions_is_404(demo_client: TestClient) -> None:
+    assert demo_client.get("/api/v1/catalogs/shifanshi/diff?from=1&to=3").status_code == 404
+    assert demo_client.get("/api/v1/catalogs/nope/diff").status_code == 404
+
+
+def test_item_history(demo_client: TestClient) -> None:
+    uid = stable_uid("shifanshi", "item", "i0032")
+    history = demo_client.get(f"/api/v1/catalogs/shifanshi/items/{uid}/history").json()
+    assert [(h["version"], h["kinds"], h["state"]["name"]) for h in history] == [
+        (1, ["新增"], "义务教育阶段课后服务"),
+        (2, ["更名"], "义务教育阶段课后延时服务"),
+    ]
+    assert demo_client.get("/api/v1/catalogs/shifanshi/items/nope/history").status_code == 404
+
+
+def test_draft_diff_needs_a_finance_token(client: TestClient, session: Session) -> None:
+    built = published_catalog(session, ELDERLY, later=None)
+    from app.services import people
+
+    people.add_user(
+        session,
+        username="caizheng",
+        password="password-1",
+        role="finance_reviewer",
+        jurisdiction_id=built.catalog.jurisdiction_id,
+    )
+    session.commit()
+    draft = drafts.create_draft(session, "ceshi", actor=None)
+    drafts.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
+    assert client.get(f"/api/v1/drafts/{draft.id}/diff").status_code == 401
+    token = create_token(session, "caizheng")
+    body = client.get(f"/api/v1/drafts/{draft.id}/diff", headers={"Authorization": f"Bearer {token}"}).json()
+    assert [(c["kinds"], c["old"]["name"], c["new"]["name"]) for c in body["changes"]] == [
+        (["更名"], "社区居家养老服务", "社区居家养老上门服务")
+    ]
+    assert body["draft"] == draft.id
