@@ -97,3 +97,19 @@ def test_draft_diff_needs_a_finance_token(client: TestClient, session: Session) 
         (["更名"], "社区居家养老服务", "社区居家养老上门服务")
     ]
     assert body["draft"] == draft.id
+
+
+def test_nodes_as_of_a_date_answer_with_the_version_current_that_day(demo_client: TestClient) -> None:
+    url = "/api/v1/catalogs/shifanshi/nodes"
+    early = demo_client.get(url, params={"as_of": "2024-12-31", "level": 3, "limit": 5})
+    assert early.status_code == 200
+    assert early.json()["version"] == 1
+    assert early.headers["content-location"] == "/api/v1/catalogs/shifanshi/versions/1/nodes"
+    assert early.headers["cache-control"] == "public, max-age=300"
+    same = demo_client.get("/api/v1/catalogs/shifanshi/versions/1/nodes", params={"level": 3, "limit": 5})
+    assert early.json()["items"] == same.json()["items"]
+    assert demo_client.get(url, params={"as_of": "2025-03-21"}).json()["version"] == 2
+    before = demo_client.get(url, params={"as_of": "2024-01-01"})
+    assert before.status_code == 404
+    assert "尚未公开任何版本" in before.json()["error"]["message"]
+    assert demo_client.get(url, params={"as_of": "2024-13-01"}).status_code == 422

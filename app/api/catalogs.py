@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from app.db.models import Catalog, Version
 from app.db.queries import NodeFilter
 from app.deps import SessionDep, SessionmakerDep
 from app.errors import InvalidInput
-from app.services import browse, exports
+from app.services import browse, exports, history
 from app.services.export_formats import Charset
 from app.services.exports import Format
 from app.web import urls
@@ -29,6 +30,7 @@ router = APIRouter(
 )
 
 DEFAULT_PAGE = 100
+AS_OF_CACHE = "public, max-age=300"
 MAX_PAGE = 1000
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -94,6 +96,49 @@ async def list_nodes(
         return _json_page(request, session, cat, ver, flt, keyset, limit or DEFAULT_PAGE, headers)
     fmt, options = Format(format), exports.StreamOptions(keyset, limit, bom=bom, charset=charset)
     return _download(exports.stream(sessions, cat, ver, fmt, flt, options), cat, ver, fmt, charset, headers)
+
+
+@router.get(
+    "/catalogs/{slug}/nodes",
+    response_model=NodePage,
+    summary="某日现行版本中的目录节点",
+    description="`as_of=YYYY-MM-DD`：答复该日（北京时间）已公开的最新版本，参数与按版本查询相同；"
+    "`Content-Location` 指明所用的版本。",
+)
+async def nodes_as_of(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    sessions: SessionmakerDep,
+    as_of: Annotated[date, Query(description="日期 YYYY-MM-DD")],
+    level: Annotated[int | None, Query(ge=1, le=4)] = None,
+    parent: Annotated[str | None, Query()] = None,
+    department: Annotated[str | None, Query()] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE)] = None,
+    after: Annotated[str | None, Query()] = None,
+    format: Annotated[Literal["json", "ndjson", "csv", "xlsx"], Query()] = "json",
+    bom: Annotated[bool, Query()] = False,
+    charset: Annotated[Charset, Query()] = Charset.UTF8,
+) -> Response:
+    version = history.version_as_of(session, browse.catalog(session, slug), as_of)
+    response = await list_nodes(
+        request,
+        slug,
+        version.seq,
+        session,
+        sessions,
+        level=level,
+        parent=parent,
+        department=department,
+        limit=limit,
+        after=after,
+        format=format,
+        bom=bom,
+        charset=charset,
+    )
+    response.headers["Cache-Control"] = AS_OF_CACHE  # a later publication can change today's answer
+    response.headers["Content-Location"] = urls.api_nodes(slug, version.seq)
+    return response
 
 
 def _json_page(
