@@ -156,6 +156,7 @@ class Version(Base):
     doc_number: Mapped[str | None] = mapped_column(String(100))
     issued_on: Mapped[date | None] = mapped_column(Date)
     publication_deadline: Mapped[date | None] = mapped_column(Date)
+    publish_on: Mapped[date | None] = mapped_column(Date)  # scheduled publication day (Beijing time)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
@@ -238,6 +239,8 @@ class Draft(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     merged_version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
     reverts_draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    return_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
@@ -311,3 +314,109 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept to throttle guessing per account and per address (across workers)."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+    )
+
+
+class Comment(Base):
+    """A comment on a draft, or on one changed item of it (node_id set); kept after the merge."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
+    node_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class CalendarYear(Base):
+    """A year whose official holiday arrangement is loaded; a year absent here is not guessed."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(300))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class CalendarDay(Base):
+    """A statutory rest day on a weekday-or-weekend (kind rest) or a make-up working weekend day (kind work)."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    year: Mapped[int] = mapped_column(ForeignKey("calendar_years.year", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(32), default="")
+
+    __table_args__ = (CheckConstraint("kind IN ('rest', 'work')", name="kind"),)
+
+
+class RuleSet(Base):
+    """A negative-list rules file as loaded; exactly one is active, older ones explain old findings."""
+
+    __tablename__ = "rule_sets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rules_version: Mapped[str] = mapped_column(String(32), unique=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(default=False)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    loaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Finding(Base):
+    """A screening finding on one node, in a draft or a version, with the rules version it came from."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    catalog_id: Mapped[int] = mapped_column(ForeignKey("catalogs.id"))
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), index=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(64))
+    head: Mapped[int] = mapped_column(SmallInteger)
+    article: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(8))
+    field: Mapped[str] = mapped_column(String(16))
+    match: Mapped[str] = mapped_column(String(200))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    rules_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    __table_args__ = (CheckConstraint("severity IN ('block', 'warn')", name="severity"),)
+
+
+class Override(Base):
+    """A finance reviewer's recorded decision that a blocking finding on an item does not apply."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    rule_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("draft_id", "node_id", "rule_id"),)
