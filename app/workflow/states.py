@@ -1,0 +1,174 @@
+"""The state machines of drafts and versions, as tables, and who may take which action.
+
+The same `allowed_actions` draws the buttons on pages and guards the services, so a page
+cannot offer what the service would refuse. Ownership (which department, which
+jurisdiction, who edited) is the services' part: it needs the database.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.errors import InvalidTransition
+
+
+class Role(StrEnum):
+    DEPT_EDITOR = "dept_editor"
+    FINANCE_REVIEWER = "finance_reviewer"
+    FINANCE_ADMIN = "finance_admin"
+    SYSADMIN = "sysadmin"
+
+    @property
+    def label(self) -> str:
+        """Return the role's Chinese name."""
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.DEPT_EDITOR: "部门经办人",
+    Role.FINANCE_REVIEWER: "财政审核人",
+    Role.FINANCE_ADMIN: "财政管理员",
+    Role.SYSADMIN: "系统管理员",
+}
+FINANCE = frozenset({Role.FINANCE_REVIEWER, Role.FINANCE_ADMIN})
+
+
+class DraftState(StrEnum):
+    EDITING = "editing"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    MERGED = "merged"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        """Return the state's Chinese name."""
+        return DRAFT_STATE_LABELS[self]
+
+
+DRAFT_STATE_LABELS = {
+    DraftState.EDITING: "编辑中",
+    DraftState.SUBMITTED: "已送审",
+    DraftState.RETURNED: "已退回",
+    DraftState.APPROVED: "审核通过",
+    DraftState.MERGED: "已合并",
+    DraftState.WITHDRAWN: "已撤回",
+}
+
+
+class DraftAction(StrEnum):
+    EDIT = "edit"
+    SUBMIT = "submit"
+    RETURN = "return"
+    APPROVE = "approve"
+    MERGE = "merge"
+    WITHDRAW = "withdraw"
+
+    @property
+    def label(self) -> str:
+        """Return the action's Chinese name (a button's text)."""
+        return DRAFT_ACTION_LABELS[self]
+
+
+DRAFT_ACTION_LABELS = {
+    DraftAction.EDIT: "修改",
+    DraftAction.SUBMIT: "送审",
+    DraftAction.RETURN: "退回修改",
+    DraftAction.APPROVE: "审核通过",
+    DraftAction.MERGE: "合并",
+    DraftAction.WITHDRAW: "撤回草稿",
+}
+
+# (state, action) → the state after it. Editing a returned draft takes it back to editing.
+DRAFT_TRANSITIONS: dict[tuple[DraftState, DraftAction], DraftState] = {
+    (DraftState.EDITING, DraftAction.EDIT): DraftState.EDITING,
+    (DraftState.RETURNED, DraftAction.EDIT): DraftState.EDITING,
+    (DraftState.EDITING, DraftAction.SUBMIT): DraftState.SUBMITTED,
+    (DraftState.RETURNED, DraftAction.SUBMIT): DraftState.SUBMITTED,
+    (DraftState.SUBMITTED, DraftAction.RETURN): DraftState.RETURNED,
+    (DraftState.SUBMITTED, DraftAction.APPROVE): DraftState.APPROVED,
+    (DraftState.APPROVED, DraftAction.MERGE): DraftState.MERGED,
+    (DraftState.EDITING, DraftAction.WITHDRAW): DraftState.WITHDRAWN,
+    (DraftState.SUBMITTED, DraftAction.WITHDRAW): DraftState.WITHDRAWN,
+    (DraftState.RETURNED, DraftAction.WITHDRAW): DraftState.WITHDRAWN,
+}
+
+DRAFT_ROLES: dict[DraftAction, frozenset[Role]] = {
+    DraftAction.EDIT: frozenset({Role.DEPT_EDITOR, *FINANCE}),
+    DraftAction.SUBMIT: frozenset({Role.DEPT_EDITOR, *FINANCE}),
+    DraftAction.RETURN: FINANCE,
+    DraftAction.APPROVE: FINANCE,
+    DraftAction.MERGE: FINANCE,
+    DraftAction.WITHDRAW: frozenset({Role.DEPT_EDITOR, *FINANCE}),
+}
+
+
+class VersionState(StrEnum):
+    ASSEMBLING = "assembling"
+    ISSUED = "issued"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+    @property
+    def label(self) -> str:
+        """Return the state's Chinese name."""
+        return VERSION_STATE_LABELS[self]
+
+
+VERSION_STATE_LABELS = {
+    VersionState.ASSEMBLING: "编制中",
+    VersionState.ISSUED: "已印发",
+    VersionState.PUBLISHED: "已公开",
+    VersionState.SUPERSEDED: "已被新版本替代",
+}
+
+
+class VersionAction(StrEnum):
+    ISSUE = "issue"
+    PUBLISH = "publish"
+    SCHEDULE = "schedule"
+    SUPERSEDE = "supersede"
+
+
+VERSION_TRANSITIONS: dict[tuple[VersionState, VersionAction], VersionState] = {
+    (VersionState.ASSEMBLING, VersionAction.ISSUE): VersionState.ISSUED,
+    (VersionState.ISSUED, VersionAction.SCHEDULE): VersionState.ISSUED,
+    (VersionState.ISSUED, VersionAction.PUBLISH): VersionState.PUBLISHED,
+    (VersionState.PUBLISHED, VersionAction.SUPERSEDE): VersionState.SUPERSEDED,
+}
+
+VERSION_ROLES: dict[VersionAction, frozenset[Role]] = {
+    VersionAction.ISSUE: frozenset({Role.FINANCE_ADMIN}),
+    VersionAction.SCHEDULE: frozenset({Role.FINANCE_ADMIN}),
+    VersionAction.PUBLISH: frozenset({Role.FINANCE_ADMIN}),
+    VersionAction.SUPERSEDE: frozenset(),  # happens to the older version when a newer one is published
+}
+
+
+def allowed_actions(state: DraftState, role: Role) -> list[DraftAction]:
+    """Return the draft actions `role` may take in `state`, in the table's order."""
+    return [a for (s, a) in DRAFT_TRANSITIONS if s is state and role in DRAFT_ROLES[a]]
+
+
+def advance(state: DraftState, action: DraftAction, role: Role) -> DraftState:
+    """Return the draft state after `action`, or raise InvalidTransition saying why not."""
+    if (state, action) not in DRAFT_TRANSITIONS:
+        raise InvalidTransition(f"草稿{state.label}时不能{action.label}")
+    if role not in DRAFT_ROLES[action]:
+        raise InvalidTransition(f"{role.label}不能{action.label}")
+    return DRAFT_TRANSITIONS[state, action]
+
+
+def allowed_version_actions(state: VersionState, role: Role) -> list[VersionAction]:
+    """Return the version actions `role` may take in `state`."""
+    return [a for (s, a) in VERSION_TRANSITIONS if s is state and role in VERSION_ROLES[a]]
+
+
+def advance_version(state: VersionState, action: VersionAction, role: Role | None) -> VersionState:
+    """Return the version state after `action`; `role` None is the system (scheduler, supersession)."""
+    if (state, action) not in VERSION_TRANSITIONS:
+        raise InvalidTransition(f"版本{state.label}时不能执行“{action}”")
+    if role is not None and role not in VERSION_ROLES[action]:
+        raise InvalidTransition(f"{role.label}不能执行此操作，只有财政管理员可以")
+    return VERSION_TRANSITIONS[state, action]
