@@ -53,8 +53,16 @@ def empty_tables(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             return
+        # Audit events are append-only by trigger; the suite's own cleanup lifts it for a moment.
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_delete"))
         for name in reversed(tables):
             conn.execute(text(f"DELETE FROM {name}"))
+        conn.execute(
+            text(
+                "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+                "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END"
+            )
+        )
         if "sqlite_sequence" in inspect(conn).get_table_names():
             conn.execute(text("DELETE FROM sqlite_sequence"))
 

@@ -151,3 +151,28 @@ def test_diff_user_and_token_commands(fresh_url: str) -> None:
     assert token.stdout.startswith("gc_")
     assert len(token.stdout.strip()) > 40
     assert run("token", "create", "nobody", url=fresh_url).returncode == 1
+    number = token.stderr.split("令牌编号 ")[1].split("（")[0]
+    assert run("token", "revoke", number, url=fresh_url).returncode == 0
+    disabled = run("user", "disable", "wangfang", url=fresh_url)
+    assert (disabled.returncode, "已停用用户 wangfang" in disabled.stdout) == (0, True)
+    reset = subprocess.run(
+        [*GUIDECAT, "user", "reset-password", "wangfang"],
+        cwd=ROOT,
+        env=env,
+        input="short\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (reset.returncode, reset.stderr.strip()) == (1, "错误：密码至少 8 位")
+
+
+def test_without_a_configured_key_each_installation_makes_its_own(tmp_path: Path) -> None:
+    from app.config import _local_secret
+
+    path = tmp_path / "var" / "secret_key"
+    first = _local_secret(path)
+    assert len(first) > 40
+    assert _local_secret(path) == first  # every worker and every restart reads the same key
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert first != _local_secret(tmp_path / "other" / "secret_key")

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level, NodeState
-from app.db.models import Department, DraftChange, Node, NodeRevision
+from app.db.models import Department, Draft, DraftChange, Node, NodeRevision
 
 CHUNK = 5000
 
@@ -176,3 +176,16 @@ def rows_with_uids(session: Session, draft_id: int) -> list[tuple[DraftChange, s
         .order_by(DraftChange.id)
     )
     return [(row, uid) for row, uid in session.execute(stmt)]
+
+
+def bump_lock(session: Session, draft_id: int, expected: int | None) -> bool:
+    """Advance the draft's lock version if it is still `expected` (any, when None); return whether it was.
+
+    One UPDATE compares and increments atomically on every database, so two writers who
+    both saw version N cannot both succeed (SQLite ignores SELECT ... FOR UPDATE).
+    """
+    stmt = update(Draft).where(Draft.id == draft_id).values(lock_version=Draft.lock_version + 1)
+    if expected is not None:
+        stmt = stmt.where(Draft.lock_version == expected)
+    result = session.execute(stmt.execution_options(synchronize_session=False))
+    return bool(result.rowcount)  # type: ignore[attr-defined]

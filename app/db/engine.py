@@ -15,6 +15,9 @@ from app.config import PROJECT_ROOT
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Return an engine for `url`; a SQLite file's folder is created, relative paths start at the project."""
     parsed = make_url(url)
+    # More connections than the threadpool runs requests at once (40), so a request never
+    # waits for a connection that another request in the same process is holding.
+    kwargs = {"pool_size": 10, "max_overflow": 40, **kwargs}
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
     database = parsed.database or ""

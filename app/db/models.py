@@ -357,7 +357,7 @@ class CalendarYear(Base):
 
 
 class CalendarDay(Base):
-    """A statutory rest day on a weekday-or-weekend (kind rest) or a make-up working weekend day (kind work)."""
+    """A statutory rest day (kind rest) or a make-up working weekend day (kind work)."""
 
     __tablename__ = "calendar_days"
 

@@ -13,12 +13,11 @@ from app.catalog.codes import next_child_code
 from app.catalog.nodes import DESCRIPTION_MAX, NAME_MAX, Level, NodeState
 from app.catalog.text import normalise
 from app.db import draft_store, queries, store
-from app.db.models import Catalog, Draft, DraftChange, User, Version
-from app.errors import Conflict, InvalidInput, InvalidTransition, NotFound
-from app.services import audit, browse
+from app.db.models import AuditEvent, Catalog, Draft, DraftChange, User, Version
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services import access, audit, browse
 from app.services.catalogs import new_uid
-
-EDITABLE = ("editing", "returned")
+from app.workflow.states import FINANCE, DraftAction, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +71,14 @@ def create_draft(
 ) -> Draft:
     """Open a draft on the catalog's newest version for `department` (code) or the finance bureau."""
     catalog = browse.catalog(session, slug)
+    access.require_same_jurisdiction(actor, catalog)
+    if actor is not None and access.role_of(actor) is Role.DEPT_EDITOR:
+        own = access.department_code(session, actor)
+        if department not in (None, own):
+            raise Forbidden("部门经办人只能为本部门新建草稿")
+        department = own
+    elif actor is not None and access.role_of(actor) not in FINANCE:
+        raise Forbidden(f"{access.role_of(actor).label}不能新建草稿")
     department_id = None
     if department is not None:
         dept = queries.department_by_code(session, catalog.jurisdiction_id, department)
@@ -91,17 +98,14 @@ def create_draft(
     return draft
 
 
-def get_draft(session: Session, draft_id: int) -> Draft:
-    """Return draft `draft_id` or raise NotFound."""
-    draft = session.get(Draft, draft_id)
-    if draft is None:
-        raise NotFound(f"没有编号为 {draft_id} 的草稿")
-    return draft
+def get_draft(session: Session, draft_id: int, *, actor: User | None = None) -> Draft:
+    """Return draft `draft_id` if `actor` (None: the system) may see it, or raise NotFound."""
+    return access.visible_draft(session, draft_id, actor)
 
 
-def open_draft(session: Session, draft_id: int) -> DraftView:
+def open_draft(session: Session, draft_id: int, *, actor: User | None = None) -> DraftView:
     """Return the draft with its base version and its changes (reads only what the draft touched)."""
-    draft = get_draft(session, draft_id)
+    draft = get_draft(session, draft_id, actor=actor)
     return DraftView(
         draft, session.get_one(Version, draft.base_version_id), draft_store.load_changes(session, draft.id)
     )
@@ -208,9 +212,15 @@ class _Edit:
         row.kind, row.fields = kind, draft_store.state_to_json(proposed)
         row.updated_at = datetime.now(UTC)
 
+    def screen(self, uid: str) -> None:
+        """Screen the node as the draft now has it, so its findings show beside it (same transaction)."""
+        from app.services import screening
+
+        self.session.flush()
+        screening.screen_draft_nodes(self.session, self.draft, [uid])
+
     def done(self, action: str, uid: str, before: NodeState | None, after: NodeState | None) -> None:
-        """Bump the draft's lock version, audit the edit and commit."""
-        self.draft.lock_version += 1
+        """Audit the edit and commit (the lock version advanced when the edit began)."""
         self.draft.updated_at = datetime.now(UTC)
         audit.record(
             self.session,
@@ -246,18 +256,39 @@ def _change_row(session: Session, draft_id: int, uid: str) -> DraftChange | None
 
 
 def begin_edit(session: Session, draft_id: int, *, lock: int | None, actor: User | None) -> _Edit:
-    """Return an edit of the draft after checking it is editable and `lock` is its current version."""
-    draft = session.scalars(select(Draft).where(Draft.id == draft_id).with_for_update()).first()
-    if draft is None:
-        raise NotFound(f"没有编号为 {draft_id} 的草稿")
-    if draft.status not in EDITABLE:
-        raise InvalidTransition(f"草稿当前状态为“{draft.status}”，不能修改")
-    if lock is not None and lock != draft.lock_version:
+    """Return an edit of the draft after checking who may edit it, its state and that `lock` is current.
+
+    The lock version advances here, atomically, as the edit's first write: a concurrent edit
+    based on the same version fails this compare-and-swap and gets a Conflict.
+    """
+    draft = access.visible_draft(session, draft_id, actor)
+    status = access.check_action(draft, DraftAction.EDIT, actor)  # a returned draft reopens
+    if not draft_store.bump_lock(session, draft_id, lock):
+        session.rollback()
+        current = session.get_one(Draft, draft_id, populate_existing=True).lock_version
         raise Conflict(
-            f"草稿已被他人修改（您看到的是第 {lock} 次修改，现在是第 {draft.lock_version} 次），请刷新后重试"
+            f"草稿已被他人修改（您看到的是第 {lock} 次修改，现在是第 {current} 次），请刷新后重试",
+            details=changes_since(session, draft_id, lock or 0),
         )
+    draft = session.get_one(Draft, draft_id, populate_existing=True)
+    draft.status = status
     base_seq = session.get_one(Version, draft.base_version_id).seq
     return _Edit(session, draft, base_seq, actor)
+
+
+def changes_since(session: Session, draft_id: int, lock: int) -> list[dict[str, object]]:
+    """Return the edits made to a draft after the client's `lock`: what a 409 tells it changed."""
+    events = session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == "draft",
+            AuditEvent.object_id == str(draft_id),
+            AuditEvent.action.in_(access.EDIT_ACTIONS),
+        )
+        .order_by(AuditEvent.id)
+    ).all()
+    later = events[max(lock - 1, 0) :]  # every edit bumps the lock by one, from 1
+    return [{"action": e.action, "by": e.actor_name, "at": e.at.isoformat(), **e.summary} for e in later]
 
 
 def _clean(name: str, description: str) -> tuple[str, str]:
@@ -287,6 +318,10 @@ def add_item(
     _, _, parent_state = edit.node(parent)
     if parent_state is None or parent_state.level not in (Level.TYPE, Level.ITEM):
         raise InvalidInput("只能在二级目录下新增三级目录，或在三级目录下新增四级目录")
+    if parent_state.level is Level.ITEM:
+        access.check_item(session, actor, parent_state)
+    if actor is not None and access.role_of(actor) is Role.DEPT_EDITOR:
+        department = access.department_code(session, actor)  # a department proposes its own items
     name, description = _clean(name, description)
     level = Level(parent_state.level + 1)
     siblings = edit.children(parent)
@@ -305,6 +340,7 @@ def add_item(
     )
     node_id = store.create_nodes(session, edit.draft.catalog_id, [uid])[uid]
     edit.put(node_id, uid, None, state)
+    edit.screen(uid)
     edit.done("draft.add", uid, None, state)
     return state
 
@@ -324,11 +360,13 @@ def edit_item(
     node_id, base, current = edit.node(uid)
     if current is None:
         raise InvalidInput("该条目已在草稿中撤销，请先恢复")
+    access.check_item(session, actor, current)
     new_name, new_desc = _clean(
         current.name if name is None else name, current.description if description is None else description
     )
     state = replace(current, name=new_name, description=new_desc)
     edit.put(node_id, uid, base, state)
+    edit.screen(uid)
     edit.done("draft.edit", uid, current, state)
     return state
 
@@ -342,6 +380,7 @@ def move_item(
     _, _, target = edit.node(parent)
     if current is None or target is None:
         raise InvalidInput("条目或目标目录已在草稿中撤销")
+    access.check_item(session, actor, current)
     if target.level != current.level - 1:
         raise InvalidInput(f"{current.level.label}只能移到{Level(current.level - 1).label}下")
     if current.parent == parent:
@@ -363,6 +402,7 @@ def withdraw_item(session: Session, draft_id: int, uid: str, *, lock: int | None
     node_id, base, current = edit.node(uid)
     if current is None:
         return
+    access.check_item(session, actor, current)
     if current.level < Level.ITEM:
         raise InvalidInput("一级、二级目录由财政部门维护，不能在草稿中撤销")
     for child in edit.children(uid):
@@ -378,6 +418,8 @@ def reorder(
     """Put the children of `parent` in the order of `uids` (which must list each of them once)."""
     edit = begin_edit(session, draft_id, lock=lock, actor=actor)
     children = {s.uid: s for s in edit.children(parent)}
+    for child in children.values():
+        access.check_item(session, actor, child)
     if sorted(uids) != sorted(children):
         raise InvalidInput("排序列表必须恰好包含该目录下的全部条目")
     for position, uid in enumerate(uids, start=1):
@@ -396,5 +438,7 @@ def discard_change(
     if row is None:
         raise NotFound("草稿中没有对这个条目的修改")
     before = draft_store.state_from_json(uid, row.fields)
+    _, base, _ = edit.node(uid)
+    access.check_item(session, actor, before or (base.state if base else None))
     session.delete(row)
     edit.done("draft.discard", uid, before, None)

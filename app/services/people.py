@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import ApiToken, Catalog, Department, Jurisdiction, User
-from app.errors import InvalidInput, NotFound
+from app.db.models import ApiToken, Catalog, Department, Jurisdiction, LoginAttempt, User
+from app.errors import InvalidInput, NotFound, Throttled, Unauthenticated
 from app.services import audit
 
 ROLES = ("dept_editor", "finance_reviewer", "finance_admin", "sysadmin")
@@ -147,6 +148,11 @@ def revoke_token(session: Session, token_id: int, *, actor: User | None = None) 
     session.commit()
 
 
+def token_id(session: Session, token: str) -> int | None:
+    """Return the id of the stored token `token` (for revoking it later), or None."""
+    return session.scalars(select(ApiToken.id).where(ApiToken.token_hash == _token_hash(token))).first()
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     """Return the active user a valid, unrevoked token belongs to, or None."""
     if not token.startswith(TOKEN_PREFIX):
@@ -157,3 +163,95 @@ def user_for_token(session: Session, token: str) -> User | None:
         .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None), User.active)
     )
     return session.scalars(stmt).first()
+
+
+# --- signing in -------------------------------------------------------------------------------
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+_DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+
+def authenticate(session: Session, username: str, password: str, *, address: str, now: datetime) -> User:
+    """Return the user if the password is right; raise Unauthenticated (or Throttled after too many failures).
+
+    Failures are counted per account and per address over the last 15 minutes, in the
+    database, so the limit holds across worker processes.
+    """
+    since = now - THROTTLE_WINDOW
+    if _failures(session, LoginAttempt.username == username, since) >= MAX_FAILURES_PER_ACCOUNT or (
+        _failures(session, LoginAttempt.address == address, since) >= MAX_FAILURES_PER_ADDRESS
+    ):
+        raise Throttled("登录失败次数过多，请 15 分钟后再试")
+    user = session.scalars(select(User).where(User.username == username)).first()
+    ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None and user.active
+    session.add(LoginAttempt(username=username, address=address, succeeded=ok, at=now))
+    if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.commit()
+    if not ok or user is None:
+        raise Unauthenticated("用户名或密码不正确")
+    return user
+
+
+def _failures(session: Session, who: ColumnElement[bool], since: datetime) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(who, LoginAttempt.at >= since, ~LoginAttempt.succeeded)
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def session_fingerprint(user: User) -> str:
+    """Return a short digest of the user's password hash: a new password ends every old session."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def set_active(session: Session, username: str, *, active: bool, actor: User | None = None) -> User:
+    """Enable or disable a user (a disabled user's sessions and tokens stop working at once) and commit."""
+    user = _user(session, username)
+    user.active = active
+    audit.record(
+        session,
+        actor=actor,
+        actor_name="cli",
+        action="user.enable" if active else "user.disable",
+        object_type="user",
+        object_id=username,
+    )
+    session.commit()
+    return user
+
+
+def reset_password(session: Session, username: str, password: str, *, actor: User | None = None) -> User:
+    """Set a new password (ending the user's sessions) and commit."""
+    if len(password) < 8:
+        raise InvalidInput("密码至少 8 位")
+    user = _user(session, username)
+    user.password_hash = hash_password(password)
+    audit.record(
+        session,
+        actor=actor,
+        actor_name="cli",
+        action="user.reset_password",
+        object_type="user",
+        object_id=username,
+    )
+    session.commit()
+    return user
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"没有用户“{username}”")
+    return user

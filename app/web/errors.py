@@ -17,6 +17,8 @@ from app.errors import (
     InvalidInput,
     InvalidTransition,
     NotFound,
+    ScreeningBlocked,
+    Throttled,
     Unauthenticated,
 )
 from app.web.templating import is_fragment_request, render
@@ -26,10 +28,12 @@ log = logging.getLogger(__name__)
 STATUS: dict[type[CatalogError], int] = {
     NotFound: 404,
     Unauthenticated: 401,
+    Throttled: 429,
     Forbidden: 403,
     InvalidInput: 422,
     InvalidTransition: 409,
     Conflict: 409,
+    ScreeningBlocked: 422,
 }
 HTTP_MESSAGES = {
     404: "页面不存在",
@@ -60,7 +64,7 @@ def status_of(exc: CatalogError) -> int:
 
 async def on_catalog_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CatalogError)
-    response = _answer(request, status_of(exc), exc.code, exc.message)
+    response = _answer(request, status_of(exc), exc.code, exc.message, exc.details)
     if isinstance(exc, Unauthenticated):
         response.headers["WWW-Authenticate"] = "Bearer"
     return response

@@ -51,11 +51,22 @@ def is_fragment_request(request: Request) -> bool:
 
 
 def render_bytes(request: Request, template: str, **context: Any) -> bytes:
-    """Return `template` rendered with `context` as UTF-8 bytes."""
+    """Return `template` rendered with `context` as UTF-8 bytes (no per-user data: it may be cached)."""
     env: Environment = request.app.state.templates
     return env.get_template(template).render(request=request, **context).encode()
 
 
+def _page_context(request: Request) -> dict[str, Any]:
+    """Return what every whole page needs about its viewer: the session's CSRF token, or None."""
+    from app.web import sessions
+
+    data = sessions.read(request)
+    return {"session_csrf": data.csrf if data else None}
+
+
 def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Return `template` rendered with `context` as an HTML response."""
-    return HTMLResponse(render_bytes(request, template, **context), status_code=status_code)
+    """Return `template` rendered with `context` (and the viewer's session data) as an HTML response."""
+    body = render_bytes(request, template, **(_page_context(request) | context))
+    return HTMLResponse(
+        body, status_code=status_code, headers={"Cache-Control": "no-store"} if context.get("user") else None
+    )

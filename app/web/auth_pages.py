@@ -1,0 +1,79 @@
+"""Signing in and out, and the desk (待办) each role lands on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.auth import MaybeUser
+from app.deps import SessionDep
+from app.errors import CatalogError, Unauthenticated
+from app.services import desk as desks
+from app.services import people
+from app.web import sessions
+from app.web.errors import status_of
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str) -> str:
+    # only a path on this site: never an open redirect
+    return target if target.startswith("/") and not target.startswith("//") else "/desk"
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str = "/desk") -> Response:
+    response = HTMLResponse()
+    csrf = sessions.login_token(request, response)
+    page = render(request, "auth/login.html", csrf=csrf, next=_safe_next(next), error=None, username="")
+    page.raw_headers.extend(h for h in response.raw_headers if h[0] == b"set-cookie")
+    return page
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/desk",
+) -> Response:
+    try:
+        if not sessions.csrf_ok(request, csrf_token):
+            raise Unauthenticated("登录页面已过期，请刷新后重试")
+        address = request.client.host if request.client else "unknown"
+        user = people.authenticate(
+            session, username.strip(), password, address=address, now=datetime.now(UTC)
+        )
+    except CatalogError as exc:
+        return render(
+            request,
+            "auth/login.html",
+            status_code=status_of(exc),
+            csrf=csrf_token,
+            next=_safe_next(next),
+            error=exc.message,
+            username=username,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    sessions.start(request, response, user_id=user.id, fingerprint=people.session_fingerprint(user))
+    return response
+
+
+@router.post("/logout")
+async def logout(user: MaybeUser) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    sessions.end(response)
+    return response
+
+
+@router.get("/desk", response_class=HTMLResponse)
+def desk_page(request: Request, session: SessionDep, user: MaybeUser) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/desk", status_code=303)
+    return render(request, "desk/index.html", user=user, desk=desks.desk(session, user))
