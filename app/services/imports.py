@@ -18,7 +18,7 @@ from app.catalog.validation import ClassRef, ImportContext, ParsedItem, TypeRef,
 from app.db import queries, store
 from app.db.models import Catalog, User
 from app.errors import NotFound
-from app.services import audit, browse, drafts
+from app.services import audit, browse, drafts, screening_files
 from app.services.catalogs import new_uid
 from app.services.frameworks import load_framework
 from app.services.sheets import MAX_UPLOAD_BYTES, FileProblem, read_table
@@ -83,6 +83,8 @@ def import_file(
     items, problems = validate(result.table, columns, ctx)
     result.problems.extend(problems)
     result.rows = len(items)
+    screened = screening_files.screen_parsed(session, items, result.table, columns)
+    result.problems.extend(screened.problems)  # warnings, block findings too: the gate is at submit
     if not result.ok:
         return result
     desired, problems = plan(items, base, request.department)
@@ -101,6 +103,7 @@ def import_file(
         title=f"导入：{request.filename or '表格'}",
     )
     result.counts = drafts.write_changes(session, draft, desired, base)
+    screening_files.store_import_findings(session, draft, desired, base, screened)
     result.draft_id = draft.id
     audit.record(
         session,
