@@ -10,11 +10,13 @@ import csv
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.errors import CatalogError
+from app.screening import Matcher
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -201,11 +203,208 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _user_disable(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services import people
+
+    for session in _session(settings):
+        people.set_active(session, args.username, active=False)
+    print(f"已停用用户 {args.username}：其登录会话和 API 令牌立即失效")
+    return 0
+
+
+def _user_reset_password(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services import people
+
+    password = sys.stdin.readline().rstrip("\n")
+    for session in _session(settings):
+        people.reset_password(session, args.username, password)
+    print(f"已重置用户 {args.username} 的密码：原有登录会话全部失效")
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services import people
+
+    for session in _session(settings):
+        people.revoke_token(session, args.token_id)
+    print(f"已吊销令牌 {args.token_id}")
+    return 0
+
+
 def _token_create(args: argparse.Namespace, settings: Settings) -> int:
     from app.services import people
 
     for session in _session(settings):
-        print(people.create_token(session, args.username, label=args.label))
+        token = people.create_token(session, args.username, label=args.label)
+        print(token)  # stdout holds the token alone, for scripts
+        print(
+            f"令牌编号 {people.token_id(session, token)}（吊销：guidecat token revoke 编号）", file=sys.stderr
+        )
+    return 0
+
+
+def _iso_date(text: str) -> date:
+    from app.calendar.yearfile import ISO_DAY
+
+    try:
+        if ISO_DAY.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"“{text}”不是 YYYY-MM-DD 格式的有效日期")
+
+
+def _working_days(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"工作日数应为非负整数，而不是“{text}”")
+    return int(text)
+
+
+def _workdays_add(args: argparse.Namespace, settings: Settings) -> int:
+    from app.calendar.days import CalendarYearMissing
+    from app.services import workdays
+
+    try:
+        for session in _session(settings):
+            print(workdays.add_days(session, args.date, args.days).isoformat())
+    except CalendarYearMissing as exc:  # §11: exit 2 where the calendar has no data
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _calendar_load(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from app.services import workdays
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        print(f"错误：{args.file} 不是 UTF-8 编码的文本文件", file=sys.stderr)
+        return 1
+    for session in _session(settings):
+        loaded = workdays.load_year_file(session, text, actor=None, replace=args.replace)
+    done = "已替换" if loaded.replaced else "已载入"
+    days = f"放假 {loaded.rest_days} 天，调休上班 {loaded.make_up_days} 天"
+    print(f"{done}{loaded.year}年工作日历：{days}（{loaded.source}）")
+    return 0
+
+
+def _publish_due(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from app.services import publication
+
+    for session in _session(settings):
+        published = publication.publish_due(session, now=datetime.now(UTC))
+    for version in published:
+        print(f"已公开：第{version.seq}版（{version.label}，文号 {version.doc_number}）")
+    if not published:
+        print("没有到期需公开的版本")
+    return 0
+
+
+def _screen(args: argparse.Namespace, settings: Settings) -> int:
+    from app.errors import InvalidInput
+
+    if (args.file is None) == (args.catalog is None):
+        raise InvalidInput("请指定要筛查的文件，或用 --catalog 指定要筛查的目录（二者选一）")
+    if args.file is None and args.rules is not None:
+        raise InvalidInput("--rules 只用于筛查文件；筛查目录总是使用数据库中的现行规则")
+    return _screen_file(args, settings) if args.file is not None else _screen_catalog(args, settings)
+
+
+def _screen_file(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+    from pathlib import Path
+
+    from app.services import screening_files
+
+    path = Path(args.file)
+    items = screening_files.file_items(path.read_bytes(), filename=path.name, max_bytes=CLI_MAX_IMPORT_BYTES)
+    matcher = _screening_matcher(args, settings)
+    flagged = 0
+    for item, found in screening_files.screen_items(items, matcher):
+        flagged += bool(found)
+        if args.format == "json":
+            print(json.dumps(screening_files.item_json(item.row, item.name, found), ensure_ascii=False))
+        elif found:
+            hits = "；".join(f"{f.rule_id}（{f.severity.value}）“{f.match}”" for f in found)
+            print(f"第{item.row}行\t{item.name}\t{hits}")
+    if args.format == "text":
+        print(f"共 {len(items)} 个条目，{flagged} 个命中负面清单规则（规则版本 {matcher.version}）")
+    return 0
+
+
+def _screening_matcher(args: argparse.Namespace, settings: Settings) -> Matcher:
+    from pathlib import Path
+
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from app.errors import InvalidInput
+    from app.screening import compile_rules, parse_rules_json
+    from app.services.screening_rules import current_matcher
+
+    if args.rules is not None:
+        return compile_rules(parse_rules_json(Path(args.rules).read_text(encoding="utf-8-sig")))
+    try:
+        for session in _session(settings):
+            return current_matcher(session, catalogs_dir=settings.catalogs_dir)
+    except (OperationalError, ProgrammingError) as exc:
+        first = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        raise InvalidInput(
+            f"无法从数据库读取现行规则（{first}）：请先运行 guidecat db upgrade，或用 --rules 指定规则文件"
+        ) from None
+    raise AssertionError("unreachable")
+
+
+def _screen_catalog(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+    from dataclasses import asdict
+
+    from app.screening import Severity
+    from app.screening.rules import HEAD_LABELS
+    from app.services.import_report import display_width
+    from app.services.screening_versions import screen_version
+
+    for session in _session(settings):
+        result = screen_version(session, args.catalog, args.version, actor=None)
+    if args.format == "json":
+        print(json.dumps({**asdict(result), "findings": result.findings}, ensure_ascii=False, indent=1))
+        return 0
+    rows = [("规则", "条款", "级别", "命中", "条目")] if result.by_rule else []
+    rows += [
+        (r.rule_id, f"第十条第{HEAD_LABELS[r.head]}项", r.severity.value, str(r.findings), str(r.items))
+        for r in result.by_rule
+    ]
+    widths = [max((display_width(row[i]) for row in rows), default=0) for i in range(5)]
+    for row in rows:
+        cells = (cell + " " * (w - display_width(cell)) for cell, w in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
+    print(
+        f"{result.catalog} 第{result.seq}版：筛查 {result.items} 个条目，"
+        f"{result.flagged} 个条目共 {result.findings} 处命中"
+        f"（阻止 {result.count(Severity.BLOCK)}，提示 {result.count(Severity.WARN)}）；"
+        f"规则版本 {result.rules_version}"
+    )
+    return 0
+
+
+def _rules_load(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from app.errors import InvalidInput
+    from app.services.screening_rules import load_rules
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("规则文件不是 UTF-8 编码的文本") from None
+    for session in _session(settings):
+        row = load_rules(session, text, actor=None)
+    count = len(row.document["rules"])
+    print(f"已启用负面清单规则 {row.rules_version}（{count} 条规则）；原规则保留，用于解释此前的筛查结果")
     return 0
 
 
@@ -266,11 +465,51 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("--jurisdiction", help="行政区划代码（默认：库中目录所属的区划）")
     user_add.set_defaults(run=_user_add)
 
+    user_disable = user.add_parser("disable", help="停用用户")
+    user_disable.add_argument("username")
+    user_disable.set_defaults(run=_user_disable)
+    user_reset = user.add_parser("reset-password", help="重置密码（新密码从标准输入读取一行）")
+    user_reset.add_argument("username")
+    user_reset.set_defaults(run=_user_reset_password)
+
     token = sub.add_parser("token", help="API 令牌").add_subparsers(dest="token_command", required=True)
     token_create = token.add_parser("create", help="为用户生成 API 令牌（只显示一次）")
     token_create.add_argument("username")
     token_create.add_argument("--label", default="")
     token_create.set_defaults(run=_token_create)
+    token_revoke = token.add_parser("revoke", help="吊销 API 令牌")
+    token_revoke.add_argument("token_id", type=int)
+    token_revoke.set_defaults(run=_token_revoke)
+
+    days_cmd = sub.add_parser("workdays", help="工作日计算")
+    days_sub = days_cmd.add_subparsers(dest="workdays_command", required=True)
+    days_add = days_sub.add_parser("add", help="打印某日之后第 N 个工作日（起算日不计入）")
+    days_add.add_argument("date", type=_iso_date, metavar="YYYY-MM-DD")
+    days_add.add_argument("days", type=_working_days, metavar="N")
+    days_add.set_defaults(run=_workdays_add)
+
+    calendar_cmd = sub.add_parser("calendar", help="工作日历")
+    calendar_sub = calendar_cmd.add_subparsers(dest="calendar_command", required=True)
+    calendar_load = calendar_sub.add_parser("load", help="载入某年的节假日安排（格式见 catalogs/calendar）")
+    calendar_load.add_argument("file")
+    calendar_load.add_argument("--replace", action="store_true", help="替换库中已有的该年数据")
+    calendar_load.set_defaults(run=_calendar_load)
+
+    publish_due = sub.add_parser("publish-due", help="公开所有已到安排日期的版本（供 cron 调用）")
+    publish_due.set_defaults(run=_publish_due)
+
+    screen = sub.add_parser("screen", help="负面清单筛查：筛查表格文件，或用 --catalog 筛查整个版本")
+    screen.add_argument("file", nargs="?", help="CSV / XLSX / JSON 文件：每个三级、四级目录输出一行结果")
+    screen.add_argument("--catalog", metavar="SLUG", help="筛查该目录的一个版本，保存结果并打印统计")
+    screen.add_argument("--version", type=int, metavar="N", help="版本序号（默认：最新版本）")
+    screen.add_argument("--format", choices=["text", "json"], default="text", help="json：每个条目一行")
+    screen.add_argument("--rules", metavar="RULES.json", help="筛查文件时改用该规则文件（默认：现行规则）")
+    screen.set_defaults(run=_screen)
+
+    rules = sub.add_parser("rules", help="负面清单规则").add_subparsers(dest="rules_command", required=True)
+    rules_load = rules.add_parser("load", help="载入新的规则文件：整体校验后启用，原规则保留")
+    rules_load.add_argument("file")
+    rules_load.set_defaults(run=_rules_load)
 
     export = sub.add_parser("export", help="导出一个版本（每行一个三级/四级目录）")
     export.add_argument("--catalog", required=True, metavar="SLUG")

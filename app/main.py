@@ -9,13 +9,21 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
+from app.api import audit as api_audit
 from app.api import catalogs as api_catalogs
 from app.api import changes as api_changes
+from app.api import drafts as api_drafts
 from app.api import health
 from app.api import imports as api_imports
+from app.api import publication as api_publication
+from app.api import screening as api_screening
+from app.api import versions as api_versions
+from app.api import workdays as api_workdays
 from app.config import Settings
 from app.db.engine import make_engine, make_sessionmaker
-from app.web import errors, public
+from app.requests import RequestIdMiddleware
+from app.services import publication
+from app.web import auth_pages, errors, public
 from app.web.cache import PageCache
 from app.web.templating import make_environment
 
@@ -31,7 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        with publication.background_scheduler(app.state.sessions, enabled=settings.run_scheduler):
+            yield
         engine.dispose()
 
     app = FastAPI(
@@ -49,12 +58,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.page_cache = PageCache(settings.page_cache_bytes)
     app.state.public_refs = {}
     errors.install(app)
+    app.add_middleware(RequestIdMiddleware)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.include_router(health.router)
     app.include_router(api_catalogs.router)
     app.include_router(api_imports.router)
+    app.include_router(api_screening.router)
     app.include_router(api_changes.router)
+    app.include_router(api_drafts.router)
+    app.include_router(api_versions.router)
+    app.include_router(api_workdays.router)
+    app.include_router(api_publication.router)
+    app.include_router(api_audit.router)
     app.include_router(public.router)
+    app.include_router(auth_pages.router)
     return app
 
 
