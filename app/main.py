@@ -23,7 +23,7 @@ from app.config import Settings
 from app.db.engine import make_engine, make_sessionmaker
 from app.requests import RequestIdMiddleware
 from app.services import publication
-from app.web import auth_pages, errors, public
+from app.web import auth_pages, errors, finance, public
 from app.web.cache import PageCache
 from app.web.templating import make_environment
 
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_audit.router)
     app.include_router(public.router)
     app.include_router(auth_pages.router)
+    app.include_router(finance.router)
     return app
 
 

@@ -8,11 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.api.publication import Today
 from app.auth import MaybeUser
 from app.deps import SessionDep
 from app.errors import CatalogError, Unauthenticated
 from app.services import desk as desks
-from app.services import people
+from app.services import people, publication_board
+from app.services.publication_board import BoardState
 from app.web import sessions
 from app.web.errors import status_of
 from app.web.templating import render
@@ -73,7 +75,12 @@ async def logout(user: MaybeUser) -> Response:
 
 
 @router.get("/desk", response_class=HTMLResponse)
-def desk_page(request: Request, session: SessionDep, user: MaybeUser) -> Response:
+def desk_page(request: Request, session: SessionDep, user: MaybeUser, today: Today) -> Response:
     if user is None:
         return RedirectResponse("/login?next=/desk", status_code=303)
-    return render(request, "desk/index.html", user=user, desk=desks.desk(session, user))
+    jurisdiction_id, department_id = publication_board.scope_of(user)
+    rows = publication_board.board(
+        session, jurisdiction_id=jurisdiction_id, department_id=department_id, today=today
+    )
+    overdue = sum(1 for r in rows if r.standing.state is BoardState.OVERDUE)
+    return render(request, "desk/index.html", user=user, desk=desks.desk(session, user), overdue=overdue)
