@@ -26,6 +26,7 @@ import plans
 from sqlalchemy.engine import make_url
 
 from app.db.engine import make_engine
+from app.db.migrate import upgrade
 from app.web import urls
 
 MODES = {"cached": {}, "cold": {"GUIDECAT_PAGE_CACHE_BYTES": "0"}}
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if record is None:
         print(f"no dataset recorded for {benchdb.display(url)}: run bench/generate.py first", file=sys.stderr)
         return 1
+    upgrade(url)  # a dataset built before newer migrations still serves the current app
     targets = _targets(record)
     failures = check_plans(url, targets)
     spec = load.Load(threads=args.threads, connections=args.connections, seconds=args.seconds)

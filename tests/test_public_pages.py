@@ -160,3 +160,16 @@ def test_fragments_are_sent_gzipped_to_browsers_that_accept_it(client: TestClien
     assert packed.headers["etag"] != plain.headers["etag"]  # two representations, two tags
     assert "Accept-Encoding" in packed.headers["vary"]
     assert packed.num_bytes_downloaded < plain.num_bytes_downloaded * 0.75  # fewer bytes on the wire
+
+
+def test_the_page_cache_stays_within_its_byte_budget() -> None:
+    from app.web.cache import PageCache
+
+    cache = PageCache(max_bytes=100)
+    cache.put("a", b"x" * 40, 40)
+    cache.put("b", b"y" * 40, 40)
+    assert cache.get("a") == b"x" * 40  # a is now the most recently used
+    cache.put("c", b"z" * 40, 40)  # 120 > 100: the least recently used (b) goes
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (b"x" * 40, None, b"z" * 40)
+    cache.put("huge", b"!" * 101, 101)  # bigger than the whole budget: not kept
+    assert cache.get("huge") is None

@@ -166,6 +166,8 @@ class Version(Base):
         UniqueConstraint("catalog_id", "seq"),
         CheckConstraint("status IN ('assembling', 'issued', 'published', 'superseded')", name="status"),
         CheckConstraint("seq > 0", name="seq_positive"),
+        # the scheduler's question every minute: which issued versions are due today?
+        Index("ix_versions_status_publish_on", "status", "publish_on"),
     )
 
 

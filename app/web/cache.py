@@ -15,35 +15,36 @@ from app import __version__
 
 
 class PageCache:
-    """Least-recently-used map from a key to rendered bytes, bounded by total size."""
+    """Least-recently-used map from a key to a value of a given size in bytes, bounded by total size."""
 
     def __init__(self, max_bytes: int) -> None:
         self._max = max_bytes
         self._size = 0
-        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> bytes | None:
-        """Return the bytes cached under `key`, or None."""
+    def get(self, key: Hashable) -> object | None:
+        """Return the value cached under `key`, or None."""
         with self._lock:
-            body = self._items.get(key)
-            if body is not None:
-                self._items.move_to_end(key)
-            return body
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
 
-    def put(self, key: Hashable, body: bytes) -> None:
-        """Remember `body` under `key`, evicting the least recently used entries past the bound."""
-        if len(body) > self._max:
+    def put(self, key: Hashable, value: object, size: int) -> None:
+        """Remember `value` (of `size` bytes) under `key`, evicting the least recently used past the bound."""
+        if size > self._max:
             return
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self._size -= len(old)
-            self._items[key] = body
-            self._size += len(body)
+                self._size -= old[1]
+            self._items[key] = (value, size)
+            self._size += size
             while self._size > self._max:
-                _, evicted = self._items.popitem(last=False)
-                self._size -= len(evicted)
+                _, (_, evicted) = self._items.popitem(last=False)
+                self._size -= evicted
 
 
 def strong_etag(*parts: object) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Catalog, Version
 from app.deps import SessionDep
@@ -34,14 +34,23 @@ async def catalog_version(request: Request, slug: str, seq: int, session: Sessio
 
 
 @router.get("/catalogs/{slug}/versions/{seq}/types/{uid}", response_class=HTMLResponse)
-async def type_items(request: Request, slug: str, seq: int, uid: str, session: SessionDep) -> Response:
-    """The items of one type: a fragment for htmx, else the whole page with that type open."""
+async def type_items(request: Request, slug: str, seq: int, uid: str) -> Response:
+    """The items of one type: a fragment for htmx, else the whole page with that type open.
+
+    No session dependency: a cached fragment of a published version needs no database, so
+    one is opened only on a cache miss (this is the hottest public route).
+    """
+    sessions: sessionmaker[Session] = request.app.state.sessions
     if not is_fragment_request(request):
-        return _catalog_page(request, session, slug, seq, open_uid=uid)
-    ref = resolve_public(request, session, slug, seq)
-    return cached_html(
-        request, ("type", ref.version_id, uid), lambda: _items_html(request, session, slug, seq, uid)
-    )
+        with sessions() as session:
+            return _catalog_page(request, session, slug, seq, open_uid=uid)
+    ref = resolve_public(request, sessions, slug, seq)
+
+    def build() -> bytes:
+        with sessions() as session:
+            return _items_html(request, session, slug, seq, uid)
+
+    return cached_html(request, ("type", ref.version_id, uid), build)
 
 
 @router.get("/catalogs/{slug}/items/{uid}", response_class=HTMLResponse)
