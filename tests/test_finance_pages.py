@@ -1,4 +1,4 @@
-"""The pages finance and departments land on: the desk per role, the publication board, a version's findings."""
+"""The pages finance and departments land on: the desk per role, the publication board, findings."""
 
 from __future__ import annotations
 
