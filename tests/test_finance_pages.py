@@ -122,3 +122,50 @@ def test_comments_stay_after_the_merge(client: TestClient, w: World) -> None:
     assert [(c["author"], c["item"], c["body"]) for c in comments] == [
         ("reviewer", w.built.uid("i1"), "名称已核实")
     ]
+
+
+def _buttons(client: TestClient, draft: int) -> dict[str, dict[str, str]]:
+    """Return the action forms the desk draws for `draft`: action → its hidden fields."""
+    html = client.get("/desk").text
+    forms = re.findall(
+        rf'<form class="inline-action" method="post" action="/drafts/{draft}/actions/(\w+)">(.*?)</form>',
+        html,
+        re.S,
+    )
+    return {a: dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', body)) for a, body in forms}
+
+
+def _press(client: TestClient, draft: int, action: str, **extra: str) -> Any:
+    fields = _buttons(client, draft)[action]
+    return client.post(f"/drafts/{draft}/actions/{action}", data={**fields, **extra}, follow_redirects=False)
+
+
+def test_review_through_the_desks_buttons(client: TestClient, w: World) -> None:
+    d = _api(client, w, "POST", "/api/v1/drafts", "minzheng", catalog="ceshi", title="按钮测试")["id"]
+    _api(
+        client,
+        w,
+        "PATCH",
+        f"/api/v1/drafts/{d}/items/{w.built.uid('i1')}",
+        "minzheng",
+        name="社区居家养老上门服务",
+        lock_version=1,
+    )
+    _login(client, "minzheng")
+    assert set(_buttons(client, d)) == {"submit", "withdraw"}  # no approve for a department
+    assert _press(client, d, "submit").status_code == 303
+    assert set(_buttons(client, d)) == {"withdraw"}
+    _login(client, "reviewer")
+    assert set(_buttons(client, d)) == {"return", "approve", "withdraw"}
+    refused = _press(client, d, "return", reason="")
+    assert refused.status_code == 422
+    assert "退回修改必须说明理由" in refused.text
+    assert _press(client, d, "return", reason="请补充服务内容").status_code == 303
+    _login(client, "minzheng")
+    assert "请补充服务内容" in client.get("/desk").text
+    assert _press(client, d, "submit").status_code == 303
+    _login(client, "reviewer2")
+    assert _press(client, d, "approve").status_code == 303
+    assert set(_buttons(client, d)) == {"merge"}
+    assert _press(client, d, "merge").status_code == 303
+    assert _api(client, w, "GET", f"/api/v1/drafts/{d}", "admin")["status"] == "merged"
