@@ -115,7 +115,7 @@ def type_items(session: Session, cat: Catalog, version: Version, uid: str) -> tu
         raise NotFound(f"第{version.seq}版中没有这个二级目录")
     items = queries.children(session, cat.id, version.seq, node.node_id)
     subs: dict[int, list[NodeRow]] = {}
-    for sub in queries.children_of_many(session, cat.id, version.seq, [i.node_id for i in items]):
+    for sub in queries.subitems_of(session, cat.id, version.seq, [i.node_id for i in items]):
         subs.setdefault(sub.parent_id or 0, []).append(sub)
     return node, [ItemView(i, subs.get(i.node_id, [])) for i in items]
 
