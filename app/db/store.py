@@ -108,7 +108,7 @@ def department_ids(session: Session, jurisdiction_id: int) -> dict[str, int]:
 
 def load_version(session: Session, catalog_id: int, seq: int) -> dict[str, StoredNode]:
     """Return every node of version `seq` by uid. For bounded catalogs (a city), never a province."""
-    return _load(session, catalog_id, seq, None)
+    return _load(session, catalog_id, seq, None, whole_catalog=True)
 
 
 def load_nodes(
@@ -143,9 +143,18 @@ _PARENT = Node.__table__.alias("parent_node")
 
 
 def _load(
-    session: Session, catalog_id: int, seq: int, where: ColumnElement[bool] | None
+    session: Session,
+    catalog_id: int,
+    seq: int,
+    where: ColumnElement[bool] | None,
+    *,
+    whole_catalog: bool = False,
 ) -> dict[str, StoredNode]:
     r = NodeRevision
+    # Only a whole-version read should walk a catalog index. For lookups by node, uid, parent
+    # or code the catalog stays a guard (+ 0), else SQLite picks (catalog_id, valid_from) and
+    # reads the whole catalog once per chunk of ids (7 s for a 650k-node diff).
+    in_catalog = r.catalog_id == catalog_id if whole_catalog else (r.catalog_id + 0) == catalog_id
     stmt = (
         select(
             r.id,
@@ -164,7 +173,7 @@ def _load(
         .join(Node, Node.id == r.node_id)
         .outerjoin(_PARENT, _PARENT.c.id == r.parent_id)
         .outerjoin(Department, Department.id == r.department_id)
-        .where(r.catalog_id == catalog_id, in_version(seq))
+        .where(in_catalog, in_version(seq))
     )
     if where is not None:
         stmt = stmt.where(where)
