@@ -15,7 +15,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level, NodeState
-from app.db.models import Department, Draft, DraftChange, Node, NodeRevision
+from app.db.models import Draft, DraftChange, Node, NodeRevision
+from app.db.store import revision_select, state_of
 
 CHUNK = 5000
 
@@ -138,32 +139,9 @@ def load_changes(
 def revision_states(session: Session, revision_ids: Sequence[int]) -> dict[int, NodeState]:
     """Return the node states of the given revisions, keyed by revision id."""
     out: dict[int, NodeState] = {}
-    r = NodeRevision
-    parent = Node.__table__.alias("parent_node")
     for start in range(0, len(revision_ids), CHUNK):
-        chunk = revision_ids[start : start + CHUNK]
-        stmt = (
-            select(
-                r.id,
-                Node.uid,
-                parent.c.uid,
-                r.level,
-                r.code,
-                r.name,
-                r.description,
-                Department.code,
-                r.sort_key,
-                r.attrs,
-            )
-            .join(Node, Node.id == r.node_id)
-            .outerjoin(parent, parent.c.id == r.parent_id)
-            .outerjoin(Department, Department.id == r.department_id)
-            .where(r.id.in_(chunk))
-        )
-        for rev_id, uid, parent_uid, level, code, name, desc, dept, sort_key, attrs in session.execute(stmt):
-            out[rev_id] = NodeState(
-                uid, parent_uid, Level(level), code, name, desc, dept, sort_key, attrs or {}
-            )
+        stmt = revision_select().where(NodeRevision.id.in_(revision_ids[start : start + CHUNK]))
+        out.update({row[0]: state_of(row) for row in session.execute(stmt)})
     return out
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level, NodeState
@@ -142,24 +143,15 @@ def load_codes(session: Session, catalog_id: int, seq: int, codes: Iterable[str]
 _PARENT = Node.__table__.alias("parent_node")
 
 
-def _load(
-    session: Session,
-    catalog_id: int,
-    seq: int,
-    where: ColumnElement[bool] | None,
-    *,
-    whole_catalog: bool = False,
-) -> dict[str, StoredNode]:
+def revision_select() -> Select[*tuple[Any, ...]]:
+    """Return a select of revisions: (id, node id, valid_from, valid_to, then the node-state columns)."""
     r = NodeRevision
-    # Only a whole-version read should walk a catalog index. For lookups by node, uid, parent
-    # or code the catalog stays a guard (+ 0), else SQLite picks (catalog_id, valid_from) and
-    # reads the whole catalog once per chunk of ids (7 s for a 650k-node diff).
-    in_catalog = r.catalog_id == catalog_id if whole_catalog else (r.catalog_id + 0) == catalog_id
-    stmt = (
+    stmt: Select[*tuple[Any, ...]] = (
         select(
             r.id,
             r.node_id,
             r.valid_from,
+            r.valid_to,
             Node.uid,
             _PARENT.c.uid,
             r.level,
@@ -173,37 +165,36 @@ def _load(
         .join(Node, Node.id == r.node_id)
         .outerjoin(_PARENT, _PARENT.c.id == r.parent_id)
         .outerjoin(Department, Department.id == r.department_id)
-        .where(in_catalog, in_version(seq))
     )
+    return stmt
+
+
+def state_of(row: Sequence[Any]) -> NodeState:
+    """Return the node state in a row of `revision_select`."""
+    uid, parent, level, code, name, description, department, sort_key, attrs = row[4:]
+    return NodeState(uid, parent, Level(level), code, name, description, department, sort_key, attrs or {})
+
+
+def _load(
+    session: Session,
+    catalog_id: int,
+    seq: int,
+    where: ColumnElement[bool] | None,
+    *,
+    whole_catalog: bool = False,
+) -> dict[str, StoredNode]:
+    r = NodeRevision
+    # Only a whole-version read should walk a catalog index. For lookups by node, uid, parent
+    # or code the catalog stays a guard (+ 0), else SQLite picks (catalog_id, valid_from) and
+    # reads the whole catalog once per chunk of ids (7 s for a 650k-node diff).
+    in_catalog = r.catalog_id == catalog_id if whole_catalog else (r.catalog_id + 0) == catalog_id
+    stmt = revision_select().where(in_catalog, in_version(seq))
     if where is not None:
         stmt = stmt.where(where)
     out: dict[str, StoredNode] = {}
-    for (
-        rev_id,
-        node_id,
-        valid_from,
-        uid,
-        parent_uid,
-        level,
-        code,
-        name,
-        desc,
-        dept,
-        sort_key,
-        attrs,
-    ) in session.execute(stmt):
-        state = NodeState(
-            uid=uid,
-            parent=parent_uid,
-            level=Level(level),
-            code=code,
-            name=name,
-            description=desc,
-            department=dept,
-            sort_key=sort_key,
-            attrs=attrs or {},
-        )
-        out[uid] = StoredNode(node_id=node_id, revision_id=rev_id, valid_from=valid_from, state=state)
+    for row in session.execute(stmt):
+        state = state_of(row)
+        out[state.uid] = StoredNode(node_id=row[1], revision_id=row[0], valid_from=row[2], state=state)
     return out
 
 
@@ -234,28 +225,9 @@ def load_by_node_ids(
 
 def node_revisions(session: Session, catalog_id: int, uid: str) -> list[tuple[int, int | None, NodeState]]:
     """Return every revision of node `uid` as (valid_from, valid_to, state), oldest first."""
-    r = NodeRevision
     stmt = (
-        select(
-            r.valid_from,
-            r.valid_to,
-            Node.uid,
-            _PARENT.c.uid,
-            r.level,
-            r.code,
-            r.name,
-            r.description,
-            Department.code,
-            r.sort_key,
-            r.attrs,
-        )
-        .join(Node, Node.id == r.node_id)
-        .outerjoin(_PARENT, _PARENT.c.id == r.parent_id)
-        .outerjoin(Department, Department.id == r.department_id)
+        revision_select()
         .where(Node.catalog_id == catalog_id, Node.uid == uid)
-        .order_by(r.valid_from, r.id)
+        .order_by(NodeRevision.valid_from, NodeRevision.id)
     )
-    return [
-        (start, end, NodeState(u, p, Level(lv), code, name, desc, dept, sk, attrs or {}))
-        for start, end, u, p, lv, code, name, desc, dept, sk, attrs in session.execute(stmt)
-    ]
+    return [(row[2], row[3], state_of(row)) for row in session.execute(stmt)]
