@@ -243,3 +243,13 @@ def test_fixed_department_fills_blanks_and_refuses_others() -> None:
 
 def test_header_key() -> None:
     assert header_key("＊三级 目录（必填）：") == "三级目录"
+
+
+def test_a_subitem_bought_by_another_department_finds_its_parent() -> None:
+    rows = [
+        ("", "", "基本公共服务", "养老服务", "社区居家养老服务", "", "", "民政局", ""),
+        ("", "", "", "", "社区居家养老服务", "法律咨询进社区", "", "司法局", ""),
+    ]
+    items, problems = run(table(*rows))
+    assert errors(problems) == []
+    assert [(i.level, i.department, i.parent_row) for i in items] == [(3, "101", None), (4, "103", 2)]

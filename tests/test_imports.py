@@ -234,3 +234,20 @@ def test_the_command_line_reports_and_exits_1(demo: Session, settings: object, t
     assert good.returncode == 0, good.stderr
     assert "校验通过：2 行；新增 1，修改 1" in good.stdout
     assert "已生成草稿 #" in good.stdout
+
+
+def test_the_command_lines_size_cap_reaches_the_reader(demo: Session) -> None:
+    big = (
+        EDUCATION_FILE + b"#" * 60 + b"\n"
+    )  # a comment-like row keeps it valid-looking; the cap is the point
+    request = ImportRequest(
+        catalog="shifanshi",
+        data=big,
+        filename="x.csv",
+        department=EDUCATION,
+        mode=ImportMode.DRY_RUN,
+        max_bytes=len(big) - 1,
+    )
+    refused = import_file(demo, request, actor=None, catalogs_dir=CATALOGS)
+    assert not refused.ok
+    assert any("上限" in p.reason for p in refused.problems)

@@ -79,6 +79,9 @@ class _Reader:
     _types_by_key: dict[str, list[TypeRef]] = field(default_factory=dict)
     _dept_by_key: dict[str, str] = field(default_factory=dict)
     _seen_items: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    _item_by_name: dict[tuple[str, str], int] = field(
+        default_factory=dict
+    )  # nearest 三级 row above, any department
     _seen_subs: dict[tuple[int, str], int] = field(default_factory=dict)
     _seen_codes: dict[str, int] = field(default_factory=dict)
     _seen_uids: dict[str, int] = field(default_factory=dict)
@@ -231,6 +234,7 @@ def _read_item(r: _Reader, row: RawRow, v: Mapping[Field, str], typ: TypeRef, de
     if first != row.number:
         r.report(row, Field.ITEM, f"与第{first}行重复：同一二级目录、同一部门下已有“{name}”", name)
         return None
+    r._item_by_name[(typ.uid, name_key(name))] = row.number
     ok = _codes_ok(
         r,
         row,
@@ -248,7 +252,9 @@ def _read_item(r: _Reader, row: RawRow, v: Mapping[Field, str], typ: TypeRef, de
 def _read_subitem(
     r: _Reader, carry: _Carry, row: RawRow, v: Mapping[Field, str], typ: TypeRef, dept: str, item_name: str
 ) -> None:
-    parent_row = r._seen_items.get((typ.uid, dept, name_key(item_name))) if item_name else None
+    # The parent is the nearest 三级 row above with that name under the type, whatever its
+    # department: a 四级 item may be bought by another department than its 三级 item.
+    parent_row = r._item_by_name.get((typ.uid, name_key(item_name))) if item_name else None
     if parent_row is None:
         r.report(row, Field.ITEM, f"找不到上级三级目录“{item_name}”：四级目录须列在其三级目录之后", item_name)
         return

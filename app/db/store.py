@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level, NodeState
@@ -135,7 +135,13 @@ def load_codes(session: Session, catalog_id: int, seq: int, codes: Iterable[str]
     found: dict[str, StoredNode] = {}
     for start in range(0, len(values), CHUNK // 5):
         found.update(
-            _load(session, catalog_id, seq, NodeRevision.code.in_(values[start : start + CHUNK // 5]))
+            _load(
+                session,
+                catalog_id,
+                seq,
+                NodeRevision.code.in_(values[start : start + CHUNK // 5]),
+                by_code=True,
+            )
         )
     return found
 
@@ -182,13 +188,20 @@ def _load(
     where: ColumnElement[bool] | None,
     *,
     whole_catalog: bool = False,
+    by_code: bool = False,
 ) -> dict[str, StoredNode]:
     r = NodeRevision
     # Only a whole-version read should walk a catalog index. For lookups by node, uid, parent
     # or code the catalog stays a guard (+ 0), else SQLite picks (catalog_id, valid_from) and
     # reads the whole catalog once per chunk of ids (7 s for a 650k-node diff).
-    in_catalog = r.catalog_id == catalog_id if whole_catalog else (r.catalog_id + 0) == catalog_id
-    stmt = revision_select().where(in_catalog, in_version(seq))
+    # By code, (catalog_id, code) is the index to use: then valid_from is the guard instead.
+    in_catalog = r.catalog_id == catalog_id if whole_catalog or by_code else (r.catalog_id + 0) == catalog_id
+    valid = (
+        and_((r.valid_from + 0) <= seq, or_(r.valid_to.is_(None), r.valid_to > seq))
+        if by_code
+        else in_version(seq)
+    )
+    stmt = revision_select().where(in_catalog, valid)
     if where is not None:
         stmt = stmt.where(where)
     out: dict[str, StoredNode] = {}

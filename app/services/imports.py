@@ -69,6 +69,7 @@ def import_file(
             filename=request.filename,
             sheet=request.sheet,
             declared_encoding=request.declared_encoding,
+            max_bytes=request.max_bytes,
         )
     except FileProblem as exc:
         result.problems.extend(exc.problems)
