@@ -12,7 +12,7 @@ self-joins). Each of our runs is a child process timed around the export alone (
 rounds interleave with the baselines', so load from anything else on the machine hits all
 alike. Medians are reported. Goal: ≤ 2× the stored-columns dump's time, peak RSS < 200 MB.
 
-Import: `import_file` (read, map columns, validate, plan, write the draft, commit) of one
+Import: `import_file` (read, map columns, validate, screen, plan, write the draft, commit) of one
 650,100-row CSV into an empty catalog, against `sqlite3 .import` of the same file into a
 plain table and `psql \\copy … from … csv header`. The file is our export of the one-catalog
 dataset (one_catalog.py: var/bench-one.db, guidecat_bench_one), whose departments all belong
@@ -50,7 +50,7 @@ from app.config import Settings
 from app.db import draft_store, store
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import Catalog
-from app.services import browse, exports, imports, sheets
+from app.services import browse, exports, imports, screening_files, sheets
 from app.services.catalogs import create_catalog
 from app.services.export_formats import CSV_HEADER
 from app.services.frameworks import load_framework
@@ -284,9 +284,11 @@ def import_phases(url: str, path: Path) -> dict[str, float]:
         (imports, "_context", "load classes, types, departments"),
         (store, "load_version", "load the base version"),
         (imports, "validate", "validate"),
+        (screening_files, "screen_parsed", "screen against the negative list"),
         (imports, "plan", "plan the changes"),
         (store, "ensure_nodes", "write: nodes"),
         (draft_store, "insert_changes", "write: draft changes"),
+        (screening_files, "store_import_findings", "write: screening findings"),
     )
     for owner, name, label in steps:
         _time_calls(owner, name, label, spent)
