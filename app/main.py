@@ -17,13 +17,24 @@ from app.api import health
 from app.api import imports as api_imports
 from app.api import publication as api_publication
 from app.api import screening as api_screening
+from app.api import search as api_search
 from app.api import versions as api_versions
 from app.api import workdays as api_workdays
 from app.config import Settings
 from app.db.engine import make_engine, make_sessionmaker
 from app.requests import RequestIdMiddleware
 from app.services import publication
-from app.web import auth_pages, errors, finance, public
+from app.web import (
+    admin_pages,
+    auth_pages,
+    editor_pages,
+    errors,
+    finance,
+    public,
+    review_pages,
+    search_pages,
+    stats_pages,
+)
 from app.web.cache import PageCache
 from app.web.templating import make_environment
 
@@ -73,6 +84,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public.router)
     app.include_router(auth_pages.router)
     app.include_router(finance.router)
+    app.include_router(api_search.router)
+    app.include_router(search_pages.router)
+    app.include_router(stats_pages.router)
+    app.include_router(editor_pages.router)
+    app.include_router(review_pages.router)
+    app.include_router(admin_pages.router)
     return app
 
 
