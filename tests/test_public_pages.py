@@ -173,3 +173,115 @@ def test_the_page_cache_stays_within_its_byte_budget() -> None:
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (b"x" * 40, None, b"z" * 40)
     cache.put("huge", b"!" * 101, 101)  # bigger than the whole budget: not kept
     assert cache.get("huge") is None
+
+
+def test_every_version_page_offers_the_downloads(demo_client: TestClient) -> None:
+    for seq in (1, 2):
+        html = demo_client.get(f"/catalogs/shifanshi/versions/{seq}").text
+        downloads = html.split('<p class="downloads">', 1)[1].split("</p>", 1)[0]
+        base = f"/api/v1/catalogs/shifanshi/versions/{seq}/nodes"
+        assert f'href="{base}?format=csv&amp;bom=1" download>CSV</a>' in downloads
+        assert f'href="{base}?format=xlsx" download>XLSX</a>' in downloads
+        assert f'href="/catalogs/shifanshi/versions/{seq}/catalog.json" download>JSON</a>' in downloads
+        assert f'href="/catalogs/shifanshi/versions/{seq}/print">打印版</a>' in downloads
+    assert 'href="/catalogs/shifanshi/changes?from=1&amp;to=2">本版与2024年版相比的变动' in html
+
+
+def test_csv_download_is_utf8_with_bom_and_xlsx_opens(demo_client: TestClient) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    raw = demo_client.get("/api/v1/catalogs/shifanshi/versions/2/nodes?format=csv&bom=1").content
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"))))
+    assert rows[0][:8] == [
+        "序号",
+        "目录编码",
+        "一级目录",
+        "二级目录",
+        "三级目录",
+        "四级目录",
+        "服务内容",
+        "购买主体",
+    ]
+    book = load_workbook(
+        io.BytesIO(demo_client.get("/api/v1/catalogs/shifanshi/versions/2/nodes?format=xlsx").content)
+    )
+    assert book.worksheets[0].max_row - 3 == len(rows) - 1  # title, facts and header rows above the items
+
+
+def test_json_download_is_the_whole_version(demo_client: TestClient) -> None:
+    response = demo_client.get("/catalogs/shifanshi/versions/1/catalog.json")
+    assert response.status_code == 200
+    assert "filename*=UTF-8''shifanshi-v1.json" in response.headers["content-disposition"]
+    body = response.json()
+    assert body["version"]["doc_number"] == "示财购〔2024〕3号"
+    assert len(body["items"]) == 1774  # every 三级 and 四级 item of the 2024 edition
+    assert body["items"][0]["path"][0] == "基本公共服务"
+    again = demo_client.get(
+        "/catalogs/shifanshi/versions/1/catalog.json", headers={"If-None-Match": response.headers["etag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_print_view_is_the_official_attachment(demo_client: TestClient) -> None:
+    page = demo_client.get("/catalogs/shifanshi/versions/2/print")
+    assert page.status_code == 200
+    html = page.text
+    head = _text(html.split("<table", 1)[0])
+    assert (
+        "附件 示范市政府购买服务指导性目录 2025年版 文号：示财购〔2025〕12号 印发日期：2025年03月14日" in head
+    )
+    thead = html.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert _text(thead).split()[-8:] == [
+        "序号",
+        "目录编码",
+        "一级目录",
+        "二级目录",
+        "三级目录",
+        "四级目录",
+        "服务内容",
+        "购买主体",
+    ]
+    body = html.split("<tbody>", 1)[1]
+    rows = body.count("<tr>")
+    api = demo_client.get("/api/v1/catalogs/shifanshi/versions/2/nodes?format=csv").text.splitlines()
+    assert rows == len(api) - 1  # every item, as in the CSV
+    first = _text(body.split("</tr>", 1)[0]).split()
+    assert first[:5] == ["1", "A01001", "基本公共服务", "公共教育", "义务教育阶段课后延时服务"]
+    assert 'href="/static/public-print-1.css"' in html
+    css = demo_client.get("/static/public-print-1.css").text
+    for rule in ("size: A4", "display: table-header-group", "break-inside: avoid"):
+        assert rule in css
+    for etag in (
+        page.headers["etag"],
+        demo_client.get("/catalogs/shifanshi/versions/2/print").headers["etag"],
+    ):
+        revalidated = demo_client.get("/catalogs/shifanshi/versions/2/print", headers={"If-None-Match": etag})
+        assert revalidated.status_code == 304
+
+
+def test_print_view_streams_once_then_comes_from_the_cache(demo_client: TestClient) -> None:
+    url = "/catalogs/shifanshi/versions/1/print"
+    first = demo_client.get(url, headers={"Accept-Encoding": "identity"})
+    cache = demo_client.app.state.page_cache  # type: ignore[attr-defined]
+    kept = [v for k, v in cache._items.items() if k[0] == "print" and isinstance(v[0], bytes)]
+    assert [v[0] for v in kept] == [first.content]
+    second = demo_client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert second.headers["content-encoding"] == "gzip"
+    assert second.text == first.text
+
+
+def test_print_view_and_json_of_an_unpublished_version_are_not_found(
+    client: TestClient, session: Session
+) -> None:
+    published_catalog(session, ELDERLY, later=[Item("n1", "A06", "尚未公开的条目")], status="issued")
+    for url in ("/catalogs/ceshi/versions/2/print", "/catalogs/ceshi/versions/2/catalog.json"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "尚未公开的条目" not in response.text
+    assert "尚未公开的条目" not in client.get("/catalogs/ceshi/versions/1/print").text
+    three_levels = client.get("/catalogs/ceshi/versions/1/print").text
+    assert '<th scope="col">四级目录</th>' in three_levels  # ELDERLY has a 四级 sub-item

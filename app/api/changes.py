@@ -1,14 +1,21 @@
-"""What changed, as JSON or the CSV 新旧对照表: between public versions, in a draft, to one item."""
+"""What changed, as JSON or the CSV/XLSX 新旧对照表: between public versions, in a draft, to one item."""
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol, cast
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.dimensions import ColumnDimension, DimensionHolder
 from pydantic import BaseModel, Field
 
 from app.api.schemas import ErrorOut
@@ -16,7 +23,10 @@ from app.auth import FinanceUser
 from app.catalog.nodes import NodeState
 from app.deps import SessionDep
 from app.services import browse, drafts, history
+from app.services.export_xlsx import MAX_WIDTH, MIN_WIDTH, SAMPLE_ROWS, display_width
 from app.web.cache import IMMUTABLE, strong_etag
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 router = APIRouter(prefix="/api/v1", tags=["变动对照"], responses={404: {"model": ErrorOut}})
 
@@ -76,6 +86,44 @@ def _diff_body(
     return DiffOut(catalog=slug, from_version=a, to_version=b, draft=draft, summary=summary, changes=changes)
 
 
+def _xlsx(comparison: history.Comparison, names: dict[str, str], filename: str, title: str) -> Response:
+    """Return the 新旧对照表 as a workbook: a title row, the header (frozen), then one row per node."""
+    rows = history.change_table(comparison, names)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="新旧对照表")
+    widths = [display_width(h) for h in history.CHANGE_TABLE_COLUMNS]
+    for row in rows[:SAMPLE_ROWS]:
+        widths = [max(w, display_width(v)) for w, v in zip(widths, row, strict=True)]
+    for index, width in enumerate(widths, 1):
+        cast(_Sheet, sheet).column_dimensions[get_column_letter(index)].width = min(
+            MAX_WIDTH, max(MIN_WIDTH, width + 2)
+        )
+    sheet.freeze_panes = "A3"
+    heading = WriteOnlyCell(sheet, value=title)
+    heading.font = Font(bold=True, size=14)
+    sheet.append([heading])
+    sheet.append([_text_cell(sheet, h, bold=True) for h in history.CHANGE_TABLE_COLUMNS])
+    for row in rows:
+        sheet.append([_text_cell(sheet, v) for v in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
+    return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE, headers=headers)
+
+
+class _Sheet(Protocol):
+    # set up at run time by openpyxl for write-only sheets, but missing from their stubs
+    column_dimensions: DimensionHolder[str, ColumnDimension]
+
+
+def _text_cell(sheet: WriteOnlyWorksheet, value: str, *, bold: bool = False) -> Cell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # a name starting with "=" stays text, never a formula
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
 def _csv(comparison: history.Comparison, names: dict[str, str], filename: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -85,7 +133,13 @@ def _csv(comparison: history.Comparison, names: dict[str, str], filename: str) -
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
-@router.get("/catalogs/{slug}/diff", response_model=DiffOut, summary="两个已公开版本之间的变动（新旧对照表）")
+@router.get(
+    "/catalogs/{slug}/diff",
+    response_model=DiffOut,
+    summary="两个已公开版本之间的变动（新旧对照表）",
+    description="`format=csv`（UTF-8 带 BOM）或 `xlsx` 下载新旧对照表，每个有变动的目录条目一行。",
+    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+)
 async def version_diff(
     request: Request,
     slug: str,
@@ -94,7 +148,7 @@ async def version_diff(
         int | None, Query(alias="from", description="旧版本序号（默认：新版本的上一版）")
     ] = None,
     to: Annotated[int | None, Query(description="新版本序号（默认：最新公开版本）")] = None,
-    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
 ) -> Response:
     catalog = browse.catalog(session, slug)
     a, b = history.public_pair(session, catalog, from_, to)
@@ -103,10 +157,12 @@ async def version_diff(
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     comparison = history.compare_versions(session, catalog, a, b)
+    names, stem = browse.department_names(session, catalog), f"{slug}-v{a.seq}-v{b.seq}-对照表"
     if format == "csv":
-        response = _csv(
-            comparison, browse.department_names(session, catalog), f"{slug}-v{a.seq}-v{b.seq}-对照表.csv"
-        )
+        response = _csv(comparison, names, f"{stem}.csv")
+    elif format == "xlsx":
+        title = f"{catalog.name}新旧对照表（{a.label} → {b.label}）"
+        response = _xlsx(comparison, names, f"{stem}.xlsx", title)
     else:
         response = Response(
             _diff_body(slug, comparison, a.seq, b.seq, None).model_dump_json(), media_type="application/json"

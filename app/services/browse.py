@@ -10,9 +10,12 @@ from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level
 from app.db import queries
+from app.db.export_query import RowFilter
 from app.db.models import Catalog, Department, Jurisdiction, Version
 from app.db.queries import NodeFilter, NodeRow
 from app.errors import InvalidInput, NotFound
+from app.services import export_rows
+from app.services.export_formats import csv_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,3 +213,27 @@ def iter_version_nodes(
     resolver = PathResolver(session, cat.id, version.seq)
     for node in queries.iter_nodes(session, cat.id, version.seq, flt, after=after, limit=limit):
         yield node, resolver.path(node)
+
+
+@dataclass(frozen=True, slots=True)
+class PrintRow:
+    """One row of the printed catalog, as the official attachment lays it out."""
+
+    number: int
+    code: str
+    levels: tuple[str, str, str, str]  # 一级 to 四级 names ('' where the row has no such level)
+    description: str
+    department: str
+
+
+def print_rows(session: Session, cat: Catalog, version: Version) -> Iterator[PrintRow]:
+    """Yield every item (三级 and 四级) of `version` in code order, numbered from 1, streamed."""
+    rows = export_rows.entries(session, cat, version.seq, RowFilter(levels=export_rows.ITEM_LEVELS))
+    for number, entry in enumerate(rows, 1):
+        _n, code, one, two, three, four, description, department, *_rest = csv_fields(number, entry)
+        yield PrintRow(number, code, (one, two, three, four), description, department)
+
+
+def has_subitems(session: Session, cat: Catalog, version: Version) -> bool:
+    """Return whether any item of `version` has 四级 sub-items."""
+    return bool(queries.child_counts(session, cat.id, version.seq, Level.SUBITEM))

@@ -1,18 +1,21 @@
-"""Public pages: the catalogs, a version as a lazily expanding tree, an item. No login."""
+"""Public pages: catalogs, a version as a lazily expanding tree, items, what changed, print. No login."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Catalog, Version
-from app.deps import SessionDep
-from app.services import browse
-from app.web.published import cached_bytes, cached_html, resolve_public
+from app.deps import SessionDep, SessionmakerDep
+from app.services import browse, history, public_view
+from app.web.cache import IMMUTABLE, strong_etag
+from app.web.published import cached_bytes, cached_html, resolve_public, streamed_html
 from app.web.templating import is_fragment_request, render, render_bytes
 
 router = APIRouter(include_in_schema=False)
@@ -57,11 +60,69 @@ async def type_items(request: Request, slug: str, seq: int, uid: str) -> Respons
 async def item_page(
     request: Request, slug: str, uid: str, session: SessionDep, version: Annotated[int | None, Query()] = None
 ) -> Response:
-    cat, ver = browse.public_version(session, slug, version)
-    node, path, children = browse.item(session, cat, ver, uid)
+    """The item, its path, department, history and screening; a withdrawn one is shown marked so."""
+    cat, view = public_view.item_view(session, slug, uid, version)
+    return render(request, "public/item.html", catalog=cat, view=view)
+
+
+@router.get("/catalogs/{slug}/changes", response_class=HTMLResponse)
+async def changes_page(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    older: Annotated[int | None, Query(alias="from")] = None,
+    newer: Annotated[int | None, Query(alias="to")] = None,
+) -> Response:
+    """What changed between two public versions (default: the newest against the one before)."""
+    cat, versions = browse.public_versions(session, slug)
+    if older is None and newer is None and len(versions) < 2:  # nothing to compare yet: say so
+        return render(request, "public/changes.html", catalog=cat, versions=versions, pair=None)
+    a, b = history.public_pair(session, cat, older, newer)
+    body = cached_bytes(request, ("changes", a.id, b.id), lambda: _changes_html(request, session, cat, a, b))
     return render(
-        request, "public/item.html", catalog=cat, version=ver, node=node, path=path, children=children
+        request,
+        "public/changes.html",
+        catalog=cat,
+        versions=versions,
+        pair=(a, b),
+        changes_html=Markup(body.decode()),
     )
+
+
+@router.get("/catalogs/{slug}/versions/{seq}/print", response_class=HTMLResponse)
+async def print_view(request: Request, slug: str, seq: int) -> Response:
+    """The whole version laid out as the official attachment, for the browser's print to PDF."""
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    ref = resolve_public(request, sessions, slug, seq)
+
+    def render() -> Iterator[str]:
+        with sessions() as session:  # its own: the stream outlives the request
+            cat, ver = browse.public_version(session, slug, seq)
+            template = request.app.state.templates.get_template("public/print.html")
+            fourth = browse.has_subitems(session, cat, ver)
+            rows = browse.print_rows(session, cat, ver)
+            yield from template.generate(request=request, catalog=cat, version=ver, rows=rows, fourth=fourth)
+
+    return streamed_html(request, ("print", ref.version_id), render)
+
+
+@router.get("/catalogs/{slug}/versions/{seq}/catalog.json")
+async def version_json(
+    request: Request, slug: str, seq: int, session: SessionDep, sessions: SessionmakerDep
+) -> Response:
+    """The whole public version as one JSON document, streamed, with a strong ETag."""
+    cat, ver = browse.public_version(session, slug, seq)
+    headers = {"ETag": strong_etag("catalog.json", ver.id), "Cache-Control": IMMUTABLE}
+    if headers["ETag"] in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(cat.slug)}-v{ver.seq}.json"
+    chunks = public_view.json_download(sessions, slug, seq)
+    return StreamingResponse(chunks, media_type="application/json", headers=headers)
+
+
+def _changes_html(request: Request, session: Session, cat: Catalog, a: Version, b: Version) -> bytes:
+    view = public_view.changes_view(session, cat, a, b)
+    return render_bytes(request, "public/_changes.html", catalog=cat, view=view)
 
 
 def _items_html(request: Request, session: Session, slug: str, seq: int, uid: str) -> bytes:

@@ -8,17 +8,19 @@ rendered from it.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.services import browse
 from app.web.cache import PageCache, strong_etag
 
 HTML_CACHE = "public, max-age=300"
+STREAM_CHUNK = 64 * 1024
+KEEP_STREAMED_MAX = 32 * 1024 * 1024  # a city's printed catalog is ~2.5 MB; a province's is not kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +90,52 @@ def _representation(
     entry = _Entry(body, etag, headers, common)
     cache.put(full_key, entry, len(body) + 512)  # the headers' share, roughly
     return entry
+
+
+def streamed_html(
+    request: Request, key: tuple[Hashable, ...], render: Callable[[], Iterable[str]]
+) -> Response:
+    """Answer immutable HTML from the cache, or stream it from `render` and keep a copy that fits.
+
+    For pages too big to build before the first byte (a whole printed catalog): memory stays
+    flat while it streams, and the next request is served from the cache like cached_html's.
+    """
+    cache: PageCache = request.app.state.page_cache
+    etag = strong_etag(*key, "identity")  # the tag cached_html gives the same bytes uncompressed
+    headers = {"ETag": etag, "Cache-Control": HTML_CACHE, "Vary": "HX-Request, Accept-Encoding"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    if isinstance(cache.get(key), bytes):
+        return cached_html(request, key, lambda: "".join(render()).encode())  # built only if evicted since
+    chunks = _kept_while_streamed(cache, key, render)
+    return StreamingResponse(chunks, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def _kept_while_streamed(
+    cache: PageCache, key: Hashable, render: Callable[[], Iterable[str]]
+) -> Iterator[bytes]:
+    kept: list[bytes] | None = []
+    size = 0
+    for chunk in _joined(render()):
+        yield chunk
+        if kept is not None:
+            kept.append(chunk)
+            size += len(chunk)
+            if size > KEEP_STREAMED_MAX:
+                kept = None  # too big to keep: the next request streams again
+    if kept is not None:
+        cache.put(key, b"".join(kept), size)
+
+
+def _joined(parts: Iterable[str]) -> Iterator[bytes]:
+    # template.generate() yields many tiny strings: send them in chunks of about 64 KB
+    buffer: list[str] = []
+    length = 0
+    for part in parts:
+        buffer.append(part)
+        length += len(part)
+        if length >= STREAM_CHUNK // 3:  # a CJK character is three bytes
+            yield "".join(buffer).encode()
+            buffer, length = [], 0
+    if buffer:
+        yield "".join(buffer).encode()

@@ -34,3 +34,22 @@ def api_nodes(slug: str, seq: int, **params: str | int) -> str:
 
 def static(name: str) -> str:
     return f"/static/{quote(name)}"
+
+
+def changes(slug: str, older: int | None = None, newer: int | None = None) -> str:
+    params = {k: v for k, v in (("from", older), ("to", newer)) if v is not None}
+    base = f"/catalogs/{quote(slug)}/changes"
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+def print_version(slug: str, seq: int) -> str:
+    return f"/catalogs/{quote(slug)}/versions/{seq}/print"
+
+
+def version_json(slug: str, seq: int) -> str:
+    return f"/catalogs/{quote(slug)}/versions/{seq}/catalog.json"
+
+
+def api_diff(slug: str, older: int, newer: int, fmt: str) -> str:
+    query = urlencode({"from": older, "to": newer, "format": fmt})
+    return f"/api/v1/catalogs/{quote(slug)}/diff?{query}"

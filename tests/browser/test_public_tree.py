@@ -56,3 +56,17 @@ def test_without_javascript_the_type_is_a_link(browser: Browser, demo_server: st
     page.wait_for_load_state()
     assert name.split(" ", 1)[1] in page.locator("h1").inner_text()
     context.close()
+
+
+def test_changes_and_item_pages_fit_a_phone(browser: Browser, demo_server: str, backend: str) -> None:
+    from app.services.catalogs import stable_uid
+
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+    for name, path in (
+        ("changes", "/catalogs/shifanshi/changes"),
+        ("item", f"/catalogs/shifanshi/items/{stable_uid('shifanshi', 'item', 'i0233')}"),
+    ):
+        page.goto(f"{demo_server}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
+        screenshot(page, f"public-{name}-phone-{backend}")
+    page.close()
