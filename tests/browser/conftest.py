@@ -69,11 +69,14 @@ def serve(database_url: str) -> Iterator[str]:
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        deadline = time.monotonic() + 60  # a loaded 2-core machine can take several seconds
+        while True:
             try:
                 urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
                 break
             except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"uvicorn did not start on {base} (exit code {process.poll()})")
                 time.sleep(0.05)
         yield base
     finally:
