@@ -118,3 +118,21 @@ def test_a_disabled_user_and_a_revoked_token_are_refused(
 def test_no_open_redirect_after_sign_in(client: TestClient, w: World) -> None:
     response = _login(client, "admin", next="//evil.example/")
     assert response.headers["location"] == "/desk"
+
+
+def test_a_hash_with_older_parameters_signs_in_and_is_rehashed(
+    client: TestClient, w: World, session: Session
+) -> None:
+    from argon2 import PasswordHasher
+    from sqlalchemy import select
+
+    from app.db.models import User
+
+    user = session.scalars(select(User).where(User.username == "reviewer")).one()
+    user.password_hash = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)
+    session.commit()
+    assert _login(client, "reviewer").status_code == 303
+    session.expire_all()
+    upgraded = session.scalars(select(User.password_hash).where(User.username == "reviewer")).one()
+    assert upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert people.hash_password("x" * 8).startswith("$argon2id$")
