@@ -1,4 +1,4 @@
-"""`make bench`: build the datasets that are missing, then measure the pages on each database.
+"""`make bench`: build the datasets that are missing, then measure the pages and the search on each database.
 
     .venv/bin/python bench/run_all.py [--seconds 10] [--runs 3]
     BENCH_PG=1 .venv/bin/python bench/run_all.py   # PostgreSQL too (guidecat_bench on 127.0.0.1)
@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="build the benchmark datasets and measure the pages")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--no-search", action="store_true", help="skip search.py (it indexes a copy: minutes)"
+    )
     args = parser.parse_args(argv)
     databases = [benchdb.SQLITE_URL]
     if os.environ.get("BENCH_PG") == "1":
@@ -37,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
             "pages.py", "--database-url", url, "--seconds", str(args.seconds), "--runs", str(args.runs)
         )
         status = max(status, pages)
+        if not args.no_search:
+            status = max(status, _run("search.py", "--database-url", url, "--rounds", str(args.runs)))
     return status
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import search_store
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.main import create_app
@@ -51,6 +52,10 @@ def _shared_engine(migrated_url: str) -> Iterator[Engine]:
 def engine(_shared_engine: Engine) -> Engine:
     """An engine on an empty, migrated database."""
     empty_tables(_shared_engine)
+    with (
+        _shared_engine.begin() as conn
+    ):  # SQLite's FTS5 search tables have no model: empty_tables misses them
+        search_store.forget_all(conn)
     return _shared_engine
 
 

@@ -23,13 +23,19 @@ def fresh_url(backend: str, tmp_path: Path) -> str:
     drop_database(backend, url)
 
 
+def _modelled(name: str | None, type_: str, _parents: object) -> bool:
+    # SQLite's FTS5 search tables (and their shadow tables) come from migration 0007 but have no model
+    return not (type_ == "table" and name is not None and name.startswith(("search_trigram", "search_grams")))
+
+
 def test_upgrade_head_matches_models_and_downgrade_empties(fresh_url: str) -> None:
     upgrade(fresh_url)
     engine = make_engine(fresh_url)
     try:
         with engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+                MigrationContext.configure(conn, opts={"compare_type": True, "include_name": _modelled}),
+                Base.metadata,
             )
             assert diff == []
             tables = set(inspect(conn).get_table_names())

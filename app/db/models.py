@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -422,3 +423,67 @@ class Override(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
     __table_args__ = (UniqueConstraint("draft_id", "node_id", "rule_id"),)
+
+
+# tsvector on PostgreSQL; on SQLite the bigram tokens live in an FTS5 table and this stays NULL
+GramVector = Text().with_variant(TSVECTOR(), "postgresql")
+
+
+class SearchEntry(Base):
+    """One item (三级 or 四级) of one published version, as the search indexes hold it.
+
+    A version's entries take consecutive ids in code order (so in type order): a search
+    scoped to some versions walks their id ranges, and a page is the next ids after a cursor.
+    `search_text` and `grams` are filled on PostgreSQL (pg_trgm and tsvector GIN indexes);
+    SQLite keeps both in FTS5 tables (app.db.search_store) and leaves them NULL, so there the two
+    indexes below only hold NULLs.
+    """
+
+    __tablename__ = "search_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)  # SQLite: the rowid
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    catalog_id: Mapped[int] = mapped_column(ForeignKey("catalogs.id"))
+    node_id: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[str] = mapped_column(String(32))
+    level: Mapped[int] = mapped_column(SmallInteger)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    class_code: Mapped[str] = mapped_column(String(32))
+    type_code: Mapped[str] = mapped_column(String(32))
+    type_uid: Mapped[str] = mapped_column(String(32))
+    type_name: Mapped[str] = mapped_column(String(100))
+    path: Mapped[str] = mapped_column(String(400))
+    department_code: Mapped[str] = mapped_column(String(32), default="")
+    department_name: Mapped[str] = mapped_column(String(100), default="")
+    pinyin: Mapped[str] = mapped_column(String(600), default="")
+    initials: Mapped[str] = mapped_column(String(100), default="")
+    search_text: Mapped[str | None] = mapped_column(Text)
+    grams: Mapped[str | None] = mapped_column(GramVector)
+
+    __table_args__ = (
+        Index(
+            "ix_search_entries_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+            postgresql_with={"fastupdate": "off"},
+        ),
+        Index(
+            "ix_search_entries_grams", "grams", postgresql_using="gin", postgresql_with={"fastupdate": "off"}
+        ),
+    )
+
+
+class SearchVersion(Base):
+    """A version whose items are in the search index, with the id range its entries occupy."""
+
+    __tablename__ = "search_versions"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), primary_key=True, autoincrement=False)
+    catalog_id: Mapped[int] = mapped_column(ForeignKey("catalogs.id"))
+    first_id: Mapped[int] = mapped_column(BigInteger)
+    last_id: Mapped[int] = mapped_column(BigInteger)  # first_id - 1 when the version has no items
+    items: Mapped[int] = mapped_column(Integer)
+    indexed_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())

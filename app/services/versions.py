@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.calendar.days import CalendarYearMissing, WorkCalendar, add_working_days
 from app.db.models import Catalog, User, Version
 from app.errors import InvalidInput, InvalidTransition, NotFound
-from app.services import audit, browse, catalogs, workdays
+from app.services import audit, browse, catalogs, search, workdays
 
 # 示财购〔2025〕12号; brackets typed as [] or 【】 or () are accepted and written as 〔〕.
 DOC_NUMBER = re.compile(r"^(?P<org>[^\s〔〕]{1,30})〔(?P<year>\d{4})〕(?P<n>\d{1,5})号$")
@@ -103,6 +103,7 @@ def publish_version(
         raise InvalidTransition(f"第{version.seq}版当前状态为“{version.status}”，只有已印发的版本可以公开")
     version.status, version.published_at = "published", at
     catalogs.supersede_older(session, version.catalog_id, version.seq)
+    search.index_version(session, version)  # public from now on, so searchable from now on
     slug = session.get_one(Catalog, version.catalog_id).slug
     audit.record(
         session,

@@ -1,0 +1,223 @@
+"""Writing the search index, for both databases (searching it: `search_query`).
+
+SQLite: two contentless FTS5 tables keyed by the entry id, `search_trigram` (trigram
+tokenizer over the four searched fields, for terms of 3+ characters) and `search_grams`
+(bigram tokens, for terms of 1–2 characters). They are created here, not by a migration:
+a virtual table has no model, so the migration-versus-models check would flag it.
+PostgreSQL: the same two texts in `search_entries` itself, under a pg_trgm GIN index and a
+tsvector GIN index. A version's entries take consecutive ids, in code order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select, text, tuple_
+from sqlalchemy.orm import Session
+
+from app.catalog import search_text
+from app.catalog.search_text import Keys
+from app.db import queries
+from app.db.models import Department, Node, NodeRevision, SearchEntry, SearchVersion
+
+_PG_INDEXES = (  # as migration 0007 creates them
+    "CREATE INDEX ix_search_entries_search_text ON search_entries USING gin (search_text gin_trgm_ops) "
+    "WITH (fastupdate = off)",
+    "CREATE INDEX ix_search_entries_grams ON search_entries USING gin (grams) WITH (fastupdate = off)",
+)
+ENTRY_COLUMNS = (
+    "id", "version_id", "catalog_id", "node_id", "uid", "level", "code", "name", "description",
+    "class_code", "type_code", "type_uid", "type_name", "path", "department_code", "department_name",
+    "pinyin", "initials",
+)  # fmt: skip
+_SQLITE_INSERT = (
+    f"INSERT INTO search_entries ({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})"
+)
+
+
+def dialect(session: Session) -> str:
+    """Return the name of the session's database dialect."""
+    return session.get_bind().dialect.name
+
+
+@contextmanager
+def bulk_load(session: Session) -> Iterator[None]:
+    """Around writing the whole index: PostgreSQL builds its GIN indexes once at the end (far
+    faster than row by row, and no pending list left to scan); SQLite merges its FTS5 segments."""
+    postgres = dialect(session) == "postgresql"
+    if postgres:
+        session.execute(text("DROP INDEX IF EXISTS ix_search_entries_search_text"))
+        session.execute(text("DROP INDEX IF EXISTS ix_search_entries_grams"))
+    yield
+    if postgres:
+        session.execute(text(_PG_INDEXES[0]))
+        session.execute(text(_PG_INDEXES[1]))
+        return
+    for table in ("search_trigram", "search_grams"):
+        session.execute(text(f"INSERT INTO {table}({table}) VALUES ('optimize')"))
+
+
+def has_fts(session: Session) -> bool:
+    """Return whether SQLite's FTS5 tables exist (nothing was ever indexed otherwise)."""
+    found = session.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'search_grams'")).scalar()
+    return bool(found)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceNode:
+    """A node of a version as the indexer reads it (no attributes: their JSON is costly to decode)."""
+
+    node_id: int
+    uid: str
+    parent_id: int | None
+    level: int
+    code: str
+    name: str
+    description: str
+    department_code: str | None
+    department_name: str | None
+
+
+def version_nodes(session: Session, catalog_id: int, seq: int, *, batch: int = 5000) -> Iterator[SourceNode]:
+    """Yield every node of version `seq` in (code, node id) order, read in keyset batches."""
+    r = NodeRevision
+    stmt = (
+        select(
+            r.node_id,
+            Node.uid,
+            r.parent_id,
+            r.level,
+            r.code,
+            r.name,
+            r.description,
+            Department.code,
+            Department.name,
+        )
+        .join(Node, Node.id == r.node_id)
+        .outerjoin(Department, Department.id == r.department_id)
+        .where(r.catalog_id == catalog_id, queries.in_version(seq))
+        .order_by(r.code, r.node_id)
+        .limit(batch)
+    )
+    after: tuple[str, int] | None = None
+    while True:
+        page = stmt if after is None else stmt.where(tuple_(r.code, r.node_id) > tuple_(*after))
+        rows = [SourceNode(*row) for row in session.execute(page)]
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = (rows[-1].code, rows[-1].node_id)
+
+
+def next_id(session: Session) -> int:
+    """Return the first free entry id, holding the lock that keeps a version's ids consecutive."""
+    if dialect(session) == "postgresql":
+        session.execute(text("LOCK TABLE search_entries IN EXCLUSIVE MODE"))
+    return int(session.scalar(select(func.coalesce(func.max(SearchEntry.id), 0))) or 0) + 1
+
+
+def insert_entries(session: Session, rows: Sequence[dict[str, Any]], keys: Sequence[Keys]) -> None:
+    """Write entries (dicts of ENTRY_COLUMNS) and their index texts `keys`, row for row."""
+    if not rows:
+        return
+    if dialect(session) == "postgresql":
+        _copy_postgres(session.connection(), rows, keys)
+        return
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.executemany(_SQLITE_INSERT, [tuple(r[c] for c in ENTRY_COLUMNS) for r in rows])
+    ids = [r["id"] for r in rows]
+    cursor.executemany(
+        "INSERT INTO search_trigram(rowid, t) VALUES (?, ?)",
+        [(i, k.trigram_text()) for i, k in zip(ids, keys, strict=True)],
+    )
+    cursor.executemany(
+        "INSERT INTO search_grams(rowid, g) VALUES (?, ?)",
+        [(i, k.gram_tokens()) for i, k in zip(ids, keys, strict=True)],
+    )
+
+
+def _copy_postgres(conn: Connection, rows: Sequence[dict[str, Any]], keys: Sequence[Keys]) -> None:
+    columns = ", ".join((*ENTRY_COLUMNS, "search_text", "grams"))
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY search_entries ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]
+        for row, k in zip(rows, keys, strict=True):
+            copy.write_row([*(row[c] for c in ENTRY_COLUMNS), k.trigram_text(), k.gram_tokens()])
+
+
+def record_version(session: Session, *, version_id: int, catalog_id: int, first_id: int, items: int) -> None:
+    """Remember that the version's `items` entries occupy the ids from `first_id` on."""
+    session.add(
+        SearchVersion(
+            version_id=version_id,
+            catalog_id=catalog_id,
+            first_id=first_id,
+            last_id=first_id + items - 1,
+            items=items,
+        )
+    )
+    session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedVersion:
+    version_id: int
+    first_id: int
+    last_id: int
+    items: int
+
+
+def indexed_versions(session: Session) -> list[IndexedVersion]:
+    """Return every indexed version with its id range, in id order."""
+    v = SearchVersion
+    stmt = select(v.version_id, v.first_id, v.last_id, v.items).order_by(v.first_id)
+    return [IndexedVersion(*row) for row in session.execute(stmt)]
+
+
+def forget_version(session: Session, version_id: int) -> None:
+    """Remove one version's entries and their index texts."""
+    if dialect(session) == "sqlite" and has_fts(session):
+        stmt = select(SearchEntry.id, SearchEntry.name, SearchEntry.description).where(
+            SearchEntry.version_id == version_id
+        )
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        for entry_id, name, description in session.execute(stmt):
+            k = search_text.keys(name, description)
+            cursor.execute(
+                "INSERT INTO search_trigram(search_trigram, rowid, t) VALUES ('delete', ?, ?)",
+                (entry_id, k.trigram_text()),
+            )
+            cursor.execute(
+                "INSERT INTO search_grams(search_grams, rowid, g) VALUES ('delete', ?, ?)",
+                (entry_id, k.gram_tokens()),
+            )
+    session.execute(delete(SearchEntry).where(SearchEntry.version_id == version_id))
+    session.execute(delete(SearchVersion).where(SearchVersion.version_id == version_id))
+
+
+def forget_all(conn: Connection) -> None:
+    """Empty the whole index (entries, ranges and SQLite's FTS5 tables)."""
+    if conn.dialect.name == "sqlite":
+        for table in ("search_trigram", "search_grams"):
+            exists = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = :n"), {"n": table})
+            if exists.scalar():
+                conn.execute(text(f"INSERT INTO {table}({table}) VALUES ('delete-all')"))
+    if conn.dialect.name == "postgresql":  # no row-by-row GIN maintenance for a whole rebuild
+        conn.execute(text("TRUNCATE search_entries, search_versions"))
+        return
+    conn.execute(delete(SearchEntry))
+    conn.execute(delete(SearchVersion))
+
+
+def iter_chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """Yield lists of at most `size` rows."""
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,274 @@
+"""Search over published catalogs: indexing a version when it is published, and answering a query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.catalog import search_text
+from app.catalog.nodes import Level
+from app.catalog.search_text import Span
+from app.db import queries, search_query, search_store
+from app.db.models import Catalog, Jurisdiction, SearchVersion, Version
+from app.db.search_query import Filters, Hit, Match
+from app.db.search_store import SourceNode
+from app.errors import InvalidInput, NotFound
+
+PAGE_SIZE = 50
+COUNT_CAP = 1000  # "1000+": counting every hit of a very common term would cost more than the page
+_CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What a visitor asks: the text, the scope (all, a jurisdiction or one catalog) and the filters."""
+
+    q: str
+    catalog: str | None = None  # slug
+    version: int | None = None  # a chosen public version of `catalog` (default: its newest)
+    jurisdiction: str | None = None  # division code: that jurisdiction's catalogs
+    subordinate: bool = False  # with `jurisdiction`: and those of every jurisdiction below it
+    class_code: str | None = None
+    type_code: str | None = None
+    department: str | None = None  # department code
+    after: int = 0  # cursor: the last entry id of the previous page
+    limit: int = PAGE_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    hit: Hit
+    catalog_slug: str
+    catalog_name: str
+    version_seq: int
+    spans: list[Span]
+
+
+@dataclass(frozen=True, slots=True)
+class HitGroup:
+    """Consecutive hits of one type of one catalog version."""
+
+    catalog_slug: str
+    catalog_name: str
+    version_seq: int
+    type_code: str
+    type_name: str
+    type_uid: str
+    hits: list[SearchHit] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    query: SearchQuery
+    terms: list[str]
+    total: int  # capped at COUNT_CAP
+    capped: bool
+    groups: list[HitGroup]
+    next_after: int | None  # None: this is the last page
+
+    @property
+    def hits(self) -> list[SearchHit]:
+        """Return the page's hits in order."""
+        return [h for g in self.groups for h in g.hits]
+
+
+# ---- indexing -------------------------------------------------------------------------
+
+
+def index_version(session: Session, version: Version) -> int:
+    """Add the items of the public `version` to the index unless they are there; flush; return how many."""
+    if session.get(SearchVersion, version.id) is not None:
+        return 0
+    first = search_store.next_id(session)
+    written = 0
+    for chunk in search_store.iter_chunks(_entry_rows(session, version, first), _CHUNK):
+        keys = [search_text.keys(r["name"], r["description"]) for r in chunk]
+        for row, k in zip(chunk, keys, strict=True):
+            row["pinyin"], row["initials"] = k.pinyin, k.initials
+        search_store.insert_entries(session, chunk, keys)
+        written += len(chunk)
+    search_store.record_version(
+        session, version_id=version.id, catalog_id=version.catalog_id, first_id=first, items=written
+    )
+    return written
+
+
+def _entry_rows(session: Session, version: Version, first: int) -> Iterator[dict[str, Any]]:
+    # code order is tree order: a class, its types, each type's items, each item's sub-items
+    classes: dict[int, SourceNode] = {}
+    types: dict[int, SourceNode] = {}
+    items: dict[int, SourceNode] = {}  # the current type's items, parents of the sub-items
+    next_id = first
+    for node in search_store.version_nodes(session, version.catalog_id, version.seq):
+        if node.level == Level.CLASS:
+            classes[node.node_id] = node
+        elif node.level == Level.TYPE:
+            types[node.node_id], items = node, {}
+        else:
+            parent = items.get(node.parent_id or 0) if node.level == Level.SUBITEM else None
+            type_row = types.get((parent or node).parent_id or 0)
+            if type_row is None:
+                continue
+            items[node.node_id] = node
+            class_row = classes.get(type_row.parent_id or 0)
+            yield _entry(node, next_id, version, class_row, type_row, parent)
+            next_id += 1
+
+
+def _entry(
+    node: SourceNode,
+    entry_id: int,
+    version: Version,
+    cls: SourceNode | None,
+    typ: SourceNode,
+    parent: SourceNode | None,
+) -> dict[str, Any]:
+    path = [n.name for n in (cls, typ, parent) if n is not None]
+    return {
+        "id": entry_id,
+        "version_id": version.id,
+        "catalog_id": version.catalog_id,
+        "node_id": node.node_id,
+        "uid": node.uid,
+        "level": node.level,
+        "code": node.code,
+        "name": node.name,
+        "description": node.description or "",
+        "class_code": cls.code if cls else "",
+        "type_code": typ.code,
+        "type_uid": typ.uid,
+        "type_name": typ.name,
+        "path": " › ".join(path)[:400],
+        "department_code": node.department_code or "",
+        "department_name": node.department_name or "",
+    }
+
+
+def reindex(session: Session, *, catalog: str | None = None) -> int:
+    """Rebuild the index of every public version (or of catalog `catalog`'s), commit, return the items.
+
+    Newest versions go first so that the entries searched by default sit in one id range.
+    """
+    stmt = select(Version).where(Version.status.in_(queries.PUBLIC_STATUSES))
+    if catalog is not None:
+        found = queries.catalog_by_slug(session, catalog)
+        if found is None:
+            raise NotFound(f"没有找到目录“{catalog}”")
+        stmt = stmt.where(Version.catalog_id == found.id)
+        for v in session.scalars(stmt):
+            search_store.forget_version(session, v.id)
+    else:
+        search_store.forget_all(session.connection())
+    versions = sorted(session.scalars(stmt), key=lambda v: (v.status != "published", v.catalog_id, v.seq))
+    if catalog is not None:
+        total = sum(index_version(session, v) for v in versions)
+    else:
+        with search_store.bulk_load(session):
+            total = sum(index_version(session, v) for v in versions)
+    session.commit()
+    return total
+
+
+# ---- searching ------------------------------------------------------------------------
+
+
+def search(session: Session, query: SearchQuery) -> SearchPage:
+    """Return the first page of hits after `query.after`, grouped by type, with the capped total."""
+    words = search_text.terms(query.q)
+    match = Match.of(words)
+    ranges = _ranges(session, _scope_versions(session, query))
+    flt = Filters(query.class_code or None, query.type_code or None, query.department or None)
+    limit = max(1, min(query.limit, 200))
+    hits, total = search_query.find(
+        session, match, flt, ranges, after=query.after, limit=limit + 1, cap=COUNT_CAP
+    )
+    more = len(hits) > limit
+    hits = hits[:limit]
+    return SearchPage(
+        query=query,
+        terms=words,
+        total=total,
+        capped=total >= COUNT_CAP,
+        groups=_groups(session, hits, words),
+        next_after=hits[-1].id if more else None,
+    )
+
+
+def _scope_versions(session: Session, query: SearchQuery) -> set[int]:
+    """Return the ids of the versions the query searches: each catalog's newest, or the chosen one."""
+    if query.version is not None and not query.catalog:
+        raise InvalidInput("指定版本时须同时指定目录")
+    stmt = select(Version.id).join(Catalog, Catalog.id == Version.catalog_id)
+    if query.catalog:
+        cat = queries.catalog_by_slug(session, query.catalog)
+        if cat is None:
+            raise NotFound(f"没有找到目录“{query.catalog}”")
+        stmt = stmt.where(Catalog.id == cat.id)
+    if query.jurisdiction:
+        stmt = stmt.where(Catalog.jurisdiction_id.in_(_jurisdictions(session, query)))
+    if query.version is not None:
+        stmt = stmt.where(Version.seq == query.version, Version.status.in_(queries.PUBLIC_STATUSES))
+    else:
+        stmt = stmt.where(Version.status == "published")
+    return set(session.scalars(stmt))
+
+
+def _jurisdictions(session: Session, query: SearchQuery) -> set[int]:
+    rows = session.execute(select(Jurisdiction.id, Jurisdiction.code, Jurisdiction.parent_id)).all()
+    root = next((r.id for r in rows if r.code == query.jurisdiction), None)
+    if root is None:
+        raise NotFound(f"没有行政区划代码“{query.jurisdiction}”")
+    found = {root}
+    while query.subordinate:
+        below = {r.id for r in rows if r.parent_id in found} - found
+        if not below:
+            break
+        found |= below
+    return found
+
+
+def _ranges(session: Session, wanted: set[int]) -> list[tuple[int, int]]:
+    """Return the id ranges of the wanted versions' entries, merged where nothing else lies between."""
+    out: list[tuple[int, int]] = []
+    adjacent = False
+    for v in search_store.indexed_versions(session):
+        if v.items == 0:
+            continue
+        if v.version_id not in wanted:
+            adjacent = False
+            continue
+        if adjacent:
+            out[-1] = (out[-1][0], v.last_id)
+        else:
+            out.append((v.first_id, v.last_id))
+        adjacent = True
+    return out
+
+
+def _groups(session: Session, hits: list[Hit], words: list[str]) -> list[HitGroup]:
+    if not hits:
+        return []
+    versions = {
+        v.id: (v.seq, c)
+        for v, c in session.execute(
+            select(Version, Catalog)
+            .join(Catalog, Catalog.id == Version.catalog_id)
+            .where(Version.id.in_({h.version_id for h in hits}))
+        ).all()
+    }
+    groups: list[HitGroup] = []
+    for h in hits:
+        seq, cat = versions[h.version_id]
+        if not groups or (groups[-1].catalog_slug, groups[-1].version_seq, groups[-1].type_uid) != (
+            cat.slug,
+            seq,
+            h.type_uid,
+        ):
+            groups.append(HitGroup(cat.slug, cat.name, seq, h.type_code, h.type_name, h.type_uid))
+        spans = search_text.spans(h.name, h.description, words)
+        groups[-1].hits.append(SearchHit(h, cat.slug, cat.name, seq, spans))
+    return groups
