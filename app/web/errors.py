@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -43,6 +44,20 @@ HTTP_MESSAGES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorForm:
+    """The form a request came from: re-rendered with the message when the request answers 422."""
+
+    template: str
+    target: str  # a CSS selector of the element the form replaces
+    context: dict[str, Any]
+
+
+def form_on_error(request: Request, template: str, *, target: str, **context: Any) -> None:
+    """Have a 422 answer to this htmx request be `template` (with `error` set) swapped into `target`."""
+    request.state.error_form = ErrorForm(template, target, context)
+
+
 def _answer(request: Request, status: int, code: str, message: str, details: Any = None) -> Response:
     if request.url.path.startswith("/api/"):
         body: dict[str, Any] = {"code": code, "message": message}
@@ -50,11 +65,32 @@ def _answer(request: Request, status: int, code: str, message: str, details: Any
             body["details"] = details
         return JSONResponse({"error": body}, status_code=status)
     if is_fragment_request(request):
-        response = render(request, "errors/_flash.html", status_code=status, message=message)
-        response.headers["HX-Retarget"] = "#flash"
-        response.headers["HX-Reswap"] = "innerHTML"
-        return response
+        return _fragment(request, status, code, message, details)
     return render(request, "errors/error.html", status_code=status, status=status, message=message)
+
+
+def _fragment(request: Request, status: int, code: str, message: str, details: Any) -> Response:
+    """Return the error as a fragment for the page: the form re-rendered (422), or a message into #flash."""
+    form: ErrorForm | None = getattr(request.state, "error_form", None)
+    if status == 422 and form is not None and code == "invalid":
+        response = render(request, form.template, status_code=status, **(form.context | {"error": message}))
+        response.headers["HX-Retarget"] = form.target
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    listed = details if isinstance(details, list) and all(isinstance(d, dict) for d in details) else []
+    response = render(
+        request,
+        "errors/_flash.html",
+        status_code=status,
+        status=status,
+        code=code,
+        message=message,
+        details=listed,
+        reload_url=request.headers.get("HX-Current-URL", ""),
+    )
+    response.headers["HX-Retarget"] = "#flash"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 def status_of(exc: CatalogError) -> int:
