@@ -408,6 +408,35 @@ def _rules_load(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _publish_static(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from app.services import static_site
+
+    out = Path(args.out)
+    result = static_site.publish(settings, args.catalog, out, seq=args.version)
+    if result.live_only:
+        shown = "、".join(sorted(result.live_only)[:8])
+        print(f"以下链接指向在线系统（静态网站不提供）：{shown}", file=sys.stderr)
+    if result.failed:
+        for url, status in result.failed[:20]:
+            print(f"错误：{url} 无法生成（HTTP {status}）", file=sys.stderr)
+        print(f"错误：{len(result.failed)} 个链接无法生成，静态网站不完整", file=sys.stderr)
+        return 1
+    print(f"已发布静态网站到 {out}：{result.pages} 个页面，{result.files} 个数据文件")
+    return 0
+
+
+def _search_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services import search
+
+    for session in _session(settings):
+        items = search.reindex(session, catalog=args.catalog)
+    scope = f"目录 {args.catalog} 的" if args.catalog else "全部"
+    print(f"已重建{scope}已公开版本的搜索索引：{items} 个条目")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -519,6 +548,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--bom", action="store_true", help="CSV 加 UTF-8 BOM，便于 Excel 打开")
     export.add_argument("--charset", choices=["utf-8", "gb18030"], default="utf-8", help="CSV 的编码")
     export.set_defaults(run=_export)
+
+    static = sub.add_parser(
+        "publish-static", help="把已公开的版本写成静态网站（HTML、JSON、CSV），供任何网站服务器或 CDN 提供"
+    )
+    static.add_argument("--catalog", required=True, metavar="SLUG")
+    static.add_argument("--version", type=int, metavar="N", help="只写出第 N 版（默认：全部已公开版本）")
+    static.add_argument("--out", required=True, metavar="DIR", help="输出目录（按网站根目录提供）")
+    static.set_defaults(run=_publish_static)
+
+    search_cmd = sub.add_parser("search", help="搜索索引")
+    search_sub = search_cmd.add_subparsers(dest="search_command", required=True)
+    reindex = search_sub.add_parser("reindex", help="重建已公开版本的搜索索引")
+    reindex.add_argument("--catalog", metavar="SLUG", help="只重建该目录（默认：全部目录）")
+    reindex.set_defaults(run=_search_reindex)
     return parser
 
 

@@ -176,3 +176,53 @@ def test_without_a_configured_key_each_installation_makes_its_own(tmp_path: Path
     assert _local_secret(path) == first  # every worker and every restart reads the same key
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert first != _local_secret(tmp_path / "other" / "secret_key")
+
+
+def test_publish_static_writes_public_versions_and_refuses_others(fresh_url: str, tmp_path: Path) -> None:
+    from app.db.engine import make_engine, make_sessionmaker
+    from tests.factories import ELDERLY, Item, published_catalog
+
+    assert run("db", "upgrade", url=fresh_url).returncode == 0
+    engine = make_engine(fresh_url)
+    with make_sessionmaker(engine)() as session:
+        published_catalog(session, ELDERLY, later=[Item("n1", "A06", "老年助餐服务点运营")], status="issued")
+    engine.dispose()
+    refused = run(
+        "publish-static", "--catalog", "ceshi", "--version", "2", "--out", str(tmp_path / "x"), url=fresh_url
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("错误：第2版（2025年版）尚未公开，不能发布为静态网站")
+    assert "Traceback" not in refused.stderr
+    unknown = run("publish-static", "--catalog", "nowhere", "--out", str(tmp_path / "x"), url=fresh_url)
+    assert (unknown.returncode, unknown.stderr.strip()) == (1, "错误：没有找到目录“nowhere”")
+    out = tmp_path / "site"
+    done = run("publish-static", "--catalog", "ceshi", "--out", str(out), url=fresh_url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"已发布静态网站到 {out}：")
+    pages = [p.read_text("utf-8") for p in (out / "catalogs" / "ceshi").rglob("index.html")]
+    assert any("社区居家养老服务" in page for page in pages)
+    assert not any("老年助餐服务点运营" in page for page in pages)
+    assert not (out / "catalogs" / "ceshi" / "versions" / "2").exists()
+    assert (out / "api" / "v1" / "catalogs" / "ceshi" / "versions" / "1" / "nodes.csv").read_bytes()[:3] == (
+        b"\xef\xbb\xbf"
+    )
+
+
+def test_search_reindex(fresh_url: str) -> None:
+    from app.db.engine import make_engine, make_sessionmaker
+    from tests.factories import ELDERLY, published_catalog
+
+    assert run("db", "upgrade", url=fresh_url).returncode == 0
+    engine = make_engine(fresh_url)
+    with make_sessionmaker(engine)() as session:
+        published_catalog(session, ELDERLY)
+    engine.dispose()
+    done = run("search", "reindex", url=fresh_url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("已重建全部已公开版本的搜索索引：")
+    assert int(done.stdout.split("：")[1].split(" ")[0]) >= len(ELDERLY)
+    one = run("search", "reindex", "--catalog", "ceshi", url=fresh_url)
+    assert one.returncode == 0, one.stderr
+    assert "目录 ceshi 的" in one.stdout
+    missing = run("search", "reindex", "--catalog", "nowhere", url=fresh_url)
+    assert (missing.returncode, missing.stderr.strip()) == (1, "错误：没有找到目录“nowhere”")
