@@ -59,8 +59,6 @@ LIVE_ONLY = (
 # The static pages work without htmx (every tree link is a plain link to a type page): htmx
 # would fetch a whole page into the tree. Until base.html can leave its script out, its
 # script tag points at this no-op file.
-NO_HTMX = "htmx-off-1.js"
-_NO_HTMX_SOURCE = b"/* guidecat static site: no htmx; every link is a plain link. */\n"
 _VERSION = re.compile(r"/versions/(\d+)(?:/|$)")
 _LINK = re.compile(r'\s(?:href|src|action)="([^"]*)"')
 _EXTENSION = {"csv": "csv", "xlsx": "xlsx", "ndjson": "ndjson", "json": "json"}
@@ -156,7 +154,7 @@ def publish(settings: Settings, slug: str, out: Path, *, seq: int | None = None)
             seqs, latest = _versions(session, slug, seq)
         static_urls = StaticUrls(latest)
         env = app.state.templates
-        env.globals.update(urls=static_urls, HTMX=NO_HTMX, stats_urls=StatsUrls(static=True))
+        env.globals.update(urls=static_urls, HTMX=None, STATIC_SITE=True, stats_urls=StatsUrls(static=True))
         result = Published(out)
         _copy_static(settings.static_dir, out)
         crawl = _Crawl(app, static_urls, result, _Scope(slug, seqs, unversioned=latest[slug] in seqs))
@@ -198,7 +196,6 @@ def _copy_static(source: Path, out: Path) -> None:
     for path in source.iterdir():
         if path.is_file():
             shutil.copy2(path, target / path.name)
-    (target / NO_HTMX).write_bytes(_NO_HTMX_SOURCE)
 
 
 @dataclass(frozen=True, slots=True)

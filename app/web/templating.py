@@ -37,7 +37,7 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
-    env.globals.update(urls=urls, HTMX=HTMX, STYLESHEET=STYLESHEET)
+    env.globals.update(urls=urls, HTMX=HTMX, STYLESHEET=STYLESHEET, STATIC_SITE=False)
     env.filters["cn_date"] = _date
     return env
 

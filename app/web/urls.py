@@ -53,3 +53,11 @@ def version_json(slug: str, seq: int) -> str:
 def api_diff(slug: str, older: int, newer: int, fmt: str) -> str:
     query = urlencode({"from": older, "to": newer, "format": fmt})
     return f"/api/v1/catalogs/{quote(slug)}/diff?{query}"
+
+
+def statistics() -> str:
+    return "/statistics"
+
+
+def version_statistics(slug: str, seq: int) -> str:
+    return f"/catalogs/{quote(slug)}/versions/{int(seq)}/statistics"
