@@ -99,6 +99,35 @@ def test_draft_diff_needs_a_finance_token(client: TestClient, session: Session) 
     assert body["draft"] == draft.id
 
 
+def test_a_draft_reads_whole_or_by_pages_with_its_counts(client: TestClient, session: Session) -> None:
+    built = published_catalog(session, ELDERLY, later=None)
+    from app.services import people
+
+    people.add_user(
+        session,
+        username="caizheng",
+        password="password-1",
+        role="finance_reviewer",
+        jurisdiction_id=built.catalog.jurisdiction_id,
+    )
+    session.commit()
+    draft = drafts.create_draft(session, "ceshi", actor=None)
+    drafts.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
+    drafts.withdraw_item(session, draft.id, built.uid("i4"), lock=2, actor=None)
+    drafts.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=3, actor=None)
+    headers = {"Authorization": f"Bearer {create_token(session, 'caizheng')}"}
+    whole = client.get(f"/api/v1/drafts/{draft.id}", headers=headers).json()
+    counts = {"add": 0, "update": 2, "move": 0, "delete": 1, "total": 3}
+    assert (len(whole["changes"]), whole["counts"], whole["next_after"]) == (3, counts, None)
+    first = client.get(f"/api/v1/drafts/{draft.id}?limit=2", headers=headers).json()
+    assert (first["changes"], first["counts"]) == (whole["changes"][:2], counts)
+    rest = client.get(
+        f"/api/v1/drafts/{draft.id}?limit=2&after={first['next_after']}", headers=headers
+    ).json()
+    assert (rest["changes"], rest["next_after"]) == (whole["changes"][2:], None)
+    assert client.get(f"/api/v1/drafts/{draft.id}?limit=0", headers=headers).status_code == 422
+
+
 def test_nodes_as_of_a_date_answer_with_the_version_current_that_day(demo_client: TestClient) -> None:
     url = "/api/v1/catalogs/shifanshi/nodes"
     early = demo_client.get(url, params={"as_of": "2024-12-31", "level": 3, "limit": 5})

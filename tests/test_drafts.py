@@ -150,3 +150,33 @@ def test_a_submitted_draft_cannot_be_edited(session: Session, built: Built) -> N
     session.commit()
     with pytest.raises(InvalidTransition, match="不能修改"):
         drafts.edit_item(session, draft.id, built.uid("i1"), name="x服务", lock=1, actor=None)
+
+
+def test_opening_a_page_counts_every_kind_and_pages_through_the_same_changes(
+    session: Session, built: Built
+) -> None:
+    draft = drafts.create_draft(session, "ceshi", actor=None)
+    drafts.move_item(session, draft.id, built.uid("i1"), parent=built.type_uid("A05"), lock=1, actor=None)
+    drafts.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=2, actor=None)
+    drafts.withdraw_item(session, draft.id, built.uid("i4"), lock=3, actor=None)
+    drafts.add_item(
+        session, draft.id, parent=built.type_uid("A06"), name="老年助餐服务点运营", lock=4, actor=None
+    )
+    whole = drafts.open_draft(session, draft.id)
+    expected = drafts.KindCounts(add=1, update=2, move=1, delete=1)
+    assert (whole.counts, whole.next_after) == (expected, None)
+    pages, after = [], None
+    while True:
+        page = drafts.open_draft(session, draft.id, limit=2, after=after)
+        assert page.counts == expected  # the whole draft's counts on every page
+        assert len(page.changes) <= 2
+        pages.append(page.changes)
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [c for p in pages for c in p] == whole.changes
+    exact = drafts.open_draft(session, draft.id, limit=5)
+    assert (exact.changes, exact.next_after) == (whole.changes, None)
+    with pytest.raises(InvalidInput, match="每页条数至少为 1"):
+        drafts.open_draft(session, draft.id, limit=0)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.catalog.nodes import Level, NodeState
 from app.db import store
 from app.db.models import Catalog, Version
 from app.errors import NotFound
-from app.services import drafts, history
+from app.services import catalogs, drafts, history
 from app.services.catalogs import stable_uid
 from app.versioning.diff import diff
-from tests.factories import CATALOGS
+from tests.factories import CATALOGS, Built
 
 
 def _demo(session: Session) -> tuple[Catalog, Version, Version]:
@@ -38,9 +40,52 @@ def test_version_diff_reads_only_changes_yet_equals_the_whole_diff(demo_session:
     assert {c.uid for c in whole} == {stable_uid("shifanshi", "item", key) for key in changed_keys}
     backwards = history.compare_versions(demo_session, catalog, v2, v1)
     assert backwards.changes == diff(_full(demo_session, catalog, 2), _full(demo_session, catalog, 1))  # type: ignore[arg-type]
-    assert (
-        len(store.touched_between(demo_session, catalog.id, 1, 2)) < 300
-    )  # not the 1,800 nodes of a version
+    assert len(partial.before.keys() | partial.after.keys()) < 300  # not the 1,800 nodes of a version
+
+
+def _next_version(session: Session, built: Built, states: dict[str, NodeState]) -> Version:
+    version = catalogs.open_next_version(session, built.catalog, "调整")
+    current = store.load_version(session, built.catalog.id, version.seq)
+    catalogs.write_states(session, built.catalog, version.seq, states, current)
+    version.status = "published"
+    session.commit()
+    return version
+
+
+def test_version_diff_over_several_versions_equals_the_whole_diff_both_ways(session: Session) -> None:
+    from tests.factories import ELDERLY, published_catalog
+
+    built = published_catalog(session, ELDERLY)
+    one = dict(built.states)
+    i1, i2, i3, i4 = (built.uid(k) for k in ("i1", "i2", "i3", "i4"))
+    meal = NodeState(
+        "added-in-two", built.type_uid("A06"), Level.ITEM, "A06009", "老年助餐服务", department="101"
+    )
+    two = {u: s for u, s in one.items() if u != i4} | {
+        i1: replace(one[i1], name="社区居家养老上门服务"),
+        i2: replace(one[i2], parent=built.type_uid("A05"), code="A05009", sort_key=90),
+        meal.uid: meal,
+    }
+    three = {u: s for u, s in two.items() if u != meal.uid} | {
+        i1: one[i1],  # renamed back: touched between 1 and 3, yet the same in both
+        i3: replace(one[i3], description="课后托管。"),
+    }
+    versions = [built.versions[0], _next_version(session, built, two), _next_version(session, built, three)]
+    for a in versions:
+        for b in versions:
+            compared = history.compare_versions(session, built.catalog, a, b)
+            whole_a, whole_b = _full(session, built.catalog, a.seq), _full(session, built.catalog, b.seq)
+            assert compared.changes == diff(whole_a, whole_b), (a.seq, b.seq)  # type: ignore[arg-type]
+            for change in compared.changes:
+                assert compared.before.get(change.uid) == whole_a.get(change.uid)
+                assert compared.after.get(change.uid) == whole_b.get(change.uid)
+    assert {
+        c.uid for c in history.compare_versions(session, built.catalog, versions[0], versions[2]).changes
+    } == {
+        i2,
+        i3,
+        i4,
+    }
 
 
 def test_change_rows_group_each_node_once(demo_session: Session) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -117,9 +117,18 @@ def _state(s: NodeState | None) -> dict[str, Any] | None:
     }
 
 
-def _draft(session: SessionDep, draft_id: int, user: User, status: int = 200) -> Response:
-    view = drafts.open_draft(session, draft_id, actor=user)
+def _draft(
+    session: SessionDep,
+    draft_id: int,
+    user: User,
+    status: int = 200,
+    *,
+    limit: int | None = None,
+    after: int | None = None,
+) -> Response:
+    view = drafts.open_draft(session, draft_id, actor=user, limit=limit, after=after)
     d = view.draft
+    counts = view.counts
     body = {
         "id": d.id,
         "catalog_id": d.catalog_id,
@@ -136,6 +145,14 @@ def _draft(session: SessionDep, draft_id: int, user: User, status: int = 200) ->
             {"uid": c.uid, "kind": c.kind, "base": _state(c.base), "proposed": _state(c.proposed)}
             for c in view.changes
         ],
+        "counts": {
+            "add": counts.add,
+            "update": counts.update,
+            "move": counts.move,
+            "delete": counts.delete,
+            "total": counts.total,
+        },
+        "next_after": view.next_after,
         "findings": [_finding(f) for f in screening.draft_findings(session, d.id, actor=user)],
     }
     return JSONResponse(body, status_code=status, headers={"ETag": _etag(d.id, d.lock_version)})
@@ -163,9 +180,15 @@ def create(body: DraftIn, session: SessionDep, user: SignedIn) -> Response:
     return _draft(session, draft.id, user, status=201)
 
 
-@router.get("/drafts/{draft_id}", summary="草稿及其全部修改")
-def read(draft_id: int, session: SessionDep, user: SignedIn) -> Response:
-    return _draft(session, draft_id, user)
+@router.get("/drafts/{draft_id}", summary="草稿及其修改（全部，或带 limit 时一页）")
+def read(
+    draft_id: int,
+    session: SessionDep,
+    user: SignedIn,
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="每页修改条数；不填时返回全部修改")] = None,
+    after: Annotated[int | None, Query(description="上一页的 next_after")] = None,
+) -> Response:
+    return _draft(session, draft_id, user, limit=limit, after=after)
 
 
 @router.post("/drafts/{draft_id}/items", status_code=201, summary="新增条目")

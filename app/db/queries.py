@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from app.db.models import Catalog, Department, Jurisdiction, Node, NodeRevision, Version
+from app.db.models import Catalog, Department, DraftChange, Jurisdiction, Node, NodeRevision, Version
 
 PUBLIC_STATUSES = ("published", "superseded")
 
@@ -283,3 +283,31 @@ def nodes_by_ids(session: Session, catalog_id: int, seq: int, node_ids: Sequence
     r = NodeRevision
     stmt = _node_select().where(r.catalog_id == catalog_id, r.node_id.in_(node_ids), in_version(seq))
     return _rows(session.execute(stmt).all())
+
+
+def draft_change_counts(session: Session, draft_id: int) -> dict[str, int]:
+    """Return how many changes of each stored kind (add, update, move, delete) the draft holds."""
+    c = DraftChange.__table__.c
+    stmt = select(c.kind, func.count()).where(c.draft_id == draft_id).group_by(c.kind)
+    return {kind: n for kind, n in session.connection().execute(stmt)}  # noqa: C416
+
+
+def draft_change_rows(session: Session, draft_id: int, *, after: int | None, limit: int) -> list[Any]:
+    """Return up to `limit` of the draft's changes after change id `after`, in change order.
+
+    Each row is (change id, node id, uid, base revision id, proposed fields as JSON). The page's
+    ids are chosen first, from the (draft, node) index alone; only those rows are then read
+    whole and joined to their nodes, however large the draft.
+    """
+    changes, nodes = DraftChange.__table__, Node.__table__
+    c = changes.c
+    ids = select(c.id).where(c.draft_id == draft_id).order_by(c.id).limit(limit)
+    if after is not None:
+        ids = ids.where(c.id > after)
+    page = ids.subquery("page")
+    stmt = (
+        select(c.id, c.node_id, nodes.c.uid, c.base_revision_id, c.fields)
+        .select_from(page.join(changes, c.id == page.c.id).join(nodes, nodes.c.id == c.node_id))
+        .order_by(c.id)
+    )
+    return list(session.connection().execute(stmt).all())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -33,10 +34,35 @@ class ChangeCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class KindCounts:
+    """How many of a draft's changes add, edit, move and withdraw a node (its stored kinds)."""
+
+    add: int = 0
+    update: int = 0
+    move: int = 0
+    delete: int = 0
+
+    @property
+    def total(self) -> int:
+        """Return the number of changed nodes."""
+        return self.add + self.update + self.move + self.delete
+
+
+PAGE = 50  # changes on a draft's first screen (open_draft with limit=PAGE)
+
+
+@dataclass(frozen=True, slots=True)
 class DraftView:
+    """A draft opened: its base, its counts by kind, and its changes (all, or one page of them).
+
+    `next_after` is None when `changes` ends the list; else pass it as `after` for the next page.
+    """
+
     draft: Draft
     base: Version
     changes: list[draft_store.StoredChange]
+    counts: KindCounts = KindCounts()
+    next_after: int | None = None
 
 
 def latest_version(session: Session, catalog: Catalog) -> Version:
@@ -103,12 +129,48 @@ def get_draft(session: Session, draft_id: int, *, actor: User | None = None) -> 
     return access.visible_draft(session, draft_id, actor)
 
 
-def open_draft(session: Session, draft_id: int, *, actor: User | None = None) -> DraftView:
-    """Return the draft with its base version and its changes (reads only what the draft touched)."""
+def open_draft(
+    session: Session,
+    draft_id: int,
+    *,
+    actor: User | None = None,
+    limit: int | None = None,
+    after: int | None = None,
+) -> DraftView:
+    """Return the draft with its base version, its counts by kind and its changes.
+
+    With `limit`, one page: the counts come from SQL and only `limit` changes after change
+    `after` are decoded, so a draft of any size opens in the same few milliseconds. Without,
+    every change (reading only what the draft touched, never the catalog).
+    """
     draft = get_draft(session, draft_id, actor=actor)
+    base = session.get_one(Version, draft.base_version_id)
+    if limit is None:
+        changes = draft_store.load_changes(session, draft.id)
+        return DraftView(draft, base, changes, _counts(Counter(c.kind for c in changes)))
+    if limit < 1:
+        raise InvalidInput("每页条数至少为 1")
+    rows = queries.draft_change_rows(session, draft.id, after=after, limit=limit + 1)
+    page = rows[:limit]
+    bases = draft_store.revision_states(session, [r[3] for r in page if r[3] is not None])
+    changes = [
+        draft_store.StoredChange(
+            node_id,
+            uid,
+            revision_id,
+            None if revision_id is None else bases.get(revision_id),
+            draft_store.state_from_json(uid, fields),
+        )
+        for _, node_id, uid, revision_id, fields in page
+    ]
+    next_after = page[-1][0] if len(rows) > limit else None
     return DraftView(
-        draft, session.get_one(Version, draft.base_version_id), draft_store.load_changes(session, draft.id)
+        draft, base, changes, _counts(queries.draft_change_counts(session, draft.id)), next_after
     )
+
+
+def _counts(by_kind: Mapping[str, int]) -> KindCounts:
+    return KindCounts(**{kind: by_kind.get(kind, 0) for kind in ("add", "update", "move", "delete")})
 
 
 def count(changes: Mapping[str, tuple[NodeState | None, NodeState | None]]) -> ChangeCounts:

@@ -8,6 +8,7 @@ parent yields Renumbered. Parent and code never appear in Modified.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from app.catalog.nodes import NodeState
 
@@ -15,6 +16,8 @@ from app.catalog.nodes import NodeState
 CONTENT_FIELDS = ("parent", "level", "code", "name", "description", "department", "sort_key", "attrs")
 # What Modified reports; parent and code belong to Moved and Renumbered.
 MODIFIED_FIELDS = ("level", "name", "description", "department", "sort_key", "attrs")
+
+_modified = attrgetter(*MODIFIED_FIELDS)
 
 FIELD_LABELS = {
     "parent": "上级目录",
@@ -118,11 +121,12 @@ def node_changes(old: NodeState, new: NodeState) -> list[Change]:
         changes.append(Moved(new.uid, old.parent, new.parent, old.code, new.code))
     elif old.code != new.code:
         changes.append(Renumbered(new.uid, old.code, new.code))
-    fields = tuple(
-        FieldChange(name, getattr(old, name), getattr(new, name))
-        for name in MODIFIED_FIELDS
-        if getattr(old, name) != getattr(new, name)
-    )
-    if fields:
-        changes.append(Modified(new.uid, fields))
+    before, after = _modified(old), _modified(new)
+    if before != after:  # one tuple comparison; field by field only where something changed
+        fields = [
+            FieldChange(name, a, b)
+            for name, a, b in zip(MODIFIED_FIELDS, before, after, strict=True)
+            if a != b
+        ]
+        changes.append(Modified(new.uid, tuple(fields)))
     return changes

@@ -15,23 +15,29 @@ from typing import Any
 from app.catalog.nodes import NodeState
 from app.errors import Conflict
 from app.versioning.changes import Added, Change, Modified, Moved, Removed, Renumbered, node_changes
-from app.versioning.snapshot import Snapshot, TreeKey, changed_uids, tree_key
+from app.versioning.snapshot import Snapshot, TreeKey, TreeKeys, changed_uids
 
 
 def diff(base: Snapshot, target: Snapshot) -> list[Change]:
     """Return the changes that turn `base` into `target`, in tree order; [] when they are equal."""
-    keyed: list[tuple[TreeKey, int, Change]] = []
+    base_key, target_key = TreeKeys(base), TreeKeys(target)
+    base_get, target_get = base.get, target.get
+    # (path, rank within the node, position): unique, so sorting never compares two changes
+    keyed: list[tuple[TreeKey, int, int, Change]] = []
+    add = keyed.append
     for uid in changed_uids(base, target):
-        old, new = base.get(uid), target.get(uid)
-        if old is None and new is not None:
-            keyed.append((tree_key(target, uid), 0, Added(new)))
-        elif new is None and old is not None:
-            keyed.append((tree_key(base, uid), 0, Removed(old)))
-        elif old is not None and new is not None:
-            key = tree_key(target, uid)
-            keyed.extend((key, rank, change) for rank, change in enumerate(node_changes(old, new)))
-    keyed.sort(key=lambda entry: (entry[0], entry[1]))
-    return [change for _, _, change in keyed]
+        old, new = base_get(uid), target_get(uid)
+        if old is None:
+            if new is not None:
+                add((target_key(uid), 0, len(keyed), Added(new)))
+        elif new is None:
+            add((base_key(uid), 0, len(keyed), Removed(old)))
+        else:
+            key = target_key(uid)
+            for rank, change in enumerate(node_changes(old, new)):
+                add((key, rank, len(keyed), change))
+    keyed.sort()
+    return [change for _, _, _, change in keyed]
 
 
 def apply(base: Snapshot, changes: Iterable[Change]) -> dict[str, NodeState]:

@@ -47,18 +47,43 @@ def tree_key(snapshot: Snapshot, uid: str) -> TreeKey:
     Sorting uids by this key gives tree (document) order: parents before children, siblings by
     (sort_key, code) as `app.catalog.tree` orders them. A missing parent or a cycle ends the path.
     """
-    path: list[tuple[int, str, str]] = []
-    seen: set[str] = set()
-    current: str | None = uid
-    while current is not None and current not in seen:
-        state = snapshot.get(current)
-        if state is None:
-            break
-        seen.add(current)
-        path.append((state.sort_key, state.code, current))
-        current = state.parent
-    path.reverse()
-    return tuple(path)
+    return TreeKeys(snapshot)(uid)
+
+
+class TreeKeys:
+    """`tree_key` of one snapshot, asked for many uids: each ancestor's path is built once.
+
+    A diff of thousands of nodes under a few hundred parents walks each parent once instead
+    of once per child; the keys share their ancestors' entries, so comparing siblings stops
+    at identical objects.
+    """
+
+    __slots__ = ("_known", "_snapshot")
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._known: dict[str, TreeKey] = {}
+
+    def __call__(self, uid: str) -> TreeKey:
+        """Return `tree_key(snapshot, uid)`."""
+        known, get = self._known, self._snapshot.get
+        chain: list[tuple[int, str, str]] = []
+        seen: set[str] = set()
+        current: str | None = uid
+        while current is not None and current not in known and current not in seen:
+            state = get(current)
+            if state is None:
+                break
+            seen.add(current)
+            chain.append((state.sort_key, state.code, current))
+            current = state.parent
+        if current is not None and current in seen:  # a cycle: the path depends on where it starts
+            return tuple(reversed(chain))
+        key: TreeKey = () if current is None else known.get(current, ())
+        for entry in reversed(chain):
+            key = (*key, entry)
+            known[entry[2]] = key
+        return key
 
 
 def changed_uids(base: Snapshot, target: Snapshot) -> list[str]:
