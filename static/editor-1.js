@@ -69,10 +69,6 @@
 
   function reorder(itemLi, delta) {
     var list = itemLi.parentElement;
-    if (!list.classList.contains("subitems") && itemLi.closest(".etype.shared")) {
-      toast("该二级目录下还有其他部门的条目，部门不能调整其顺序");
-      return;
-    }
     var items = $all(":scope > .item-row", list).filter(function (li) { return !li.classList.contains("withdrawn"); });
     var all = $all(":scope > .item-row", list);
     var index = all.indexOf(itemLi);

@@ -118,6 +118,38 @@ def test_reorder_within_a_type(session: Session, built: Built) -> None:
         drafts.reorder(session, draft.id, built.type_uid("A06"), [built.uid("i2")], lock=2, actor=None)
 
 
+def test_a_department_reorders_its_own_items_where_it_shares_a_type(session: Session) -> None:
+    from app.db.models import Department
+    from app.services import people
+    from tests.factories import Item
+
+    other = Item("j1", "A06", "老年人教育培训服务", "102", "为老年人开设课程。")
+    built = published_catalog(session, [*ELDERLY, other])
+    dept = session.scalars(select(Department).where(Department.code == "101")).one()
+    editor = people.add_user(
+        session,
+        username="minzheng",
+        password="password-1",
+        role="dept_editor",
+        jurisdiction_id=built.catalog.jurisdiction_id,
+        department_id=dept.id,
+    )
+    session.commit()
+    a06 = built.type_uid("A06")
+    before = {s.uid: s.sort_key for s in built.states.values() if s.parent == a06}
+    draft = drafts.create_draft(session, "ceshi", actor=editor)
+    with pytest.raises(InvalidInput, match="本部门"):  # 教育局's item is not 民政局's to place
+        drafts.reorder(
+            session, draft.id, a06, [built.uid("i2"), built.uid("j1"), built.uid("i1")], lock=1, actor=editor
+        )
+    session.rollback()  # as the request that failed would
+    drafts.reorder(session, draft.id, a06, [built.uid("i2"), built.uid("i1")], lock=1, actor=editor)
+    after = {s.uid: s.sort_key for s in drafts.snapshot(session, draft).values() if s.parent == a06}
+    assert after[built.uid("j1")] == before[built.uid("j1")]  # the other department's place is kept
+    assert after[built.uid("i2")] == before[built.uid("i1")]
+    assert after[built.uid("i1")] == before[built.uid("i2")]
+
+
 @pytest.mark.parametrize(
     ("name", "description", "message"),
     [

@@ -110,7 +110,7 @@ def test_editor_page_is_the_departments_tree_with_a_summary(
     nested = page.text.split(f'id="item-{i1}"')[1]
     assert f'data-type="{i1}"' in nested
     assert f'id="item-{i5}"' in nested  # 助餐服务, a 四级 sub-item, inside its item
-    # 教育局 has an item under 公共教育: a department may not reorder a type it shares
+    # 教育局 has an item under 公共教育: the type is marked as shared
     assert f'class="etype empty-type shared" id="type-{w.built.type_uid("A01")}"' in page.text
     assert f'class="etype" id="type-{w.built.type_uid("A06")}"' in page.text
 

@@ -477,17 +477,33 @@ def withdraw_item(session: Session, draft_id: int, uid: str, *, lock: int | None
 def reorder(
     session: Session, draft_id: int, parent: str, uids: list[str], *, lock: int | None, actor: User | None
 ) -> None:
-    """Put the children of `parent` in the order of `uids` (which must list each of them once)."""
+    """Put the children of `parent` in the order of `uids`.
+
+    The finance bureau lists every child once. A department lists each of its own children
+    once: they are reordered among the places they already hold, so the other departments'
+    items under a type they share keep theirs.
+    """
     edit = begin_edit(session, draft_id, lock=lock, actor=actor)
-    children = {s.uid: s for s in edit.children(parent)}
-    for child in children.values():
-        access.check_item(session, actor, child)
-    if sorted(uids) != sorted(children):
-        raise InvalidInput("排序列表必须恰好包含该目录下的全部条目")
-    for position, uid in enumerate(uids, start=1):
+    children = sorted(edit.children(parent), key=lambda s: (s.sort_key, s.code))
+    if actor is None or access.role_of(actor) in FINANCE:
+        movable, slots = children, [position * 10 for position in range(1, len(children) + 1)]
+        message = "排序列表必须恰好包含该目录下的全部条目"
+    else:
+        own = access.department_code(session, actor)
+        movable = [s for s in children if s.department == own]
+        slots = [s.sort_key for s in movable]
+        message = "排序列表必须恰好包含本部门在该目录下的全部条目"
+        if not movable:
+            raise Forbidden("只能调整本部门目录条目的顺序")
+    if sorted(uids) != sorted(s.uid for s in movable):
+        raise InvalidInput(message)
+    if len(set(slots)) < len(slots):  # tied places: spread the department's items apart first
+        slots = [slots[0] + i for i in range(len(slots))] if slots else slots
+    for uid, sort_key in zip(uids, slots, strict=True):
         node_id, base, current = edit.node(uid)
         assert current is not None
-        edit.put(node_id, uid, base, replace(current, sort_key=position * 10))
+        if current.sort_key != sort_key:
+            edit.put(node_id, uid, base, replace(current, sort_key=sort_key))
     edit.done("draft.reorder", parent, None, None)
 
 

@@ -82,7 +82,7 @@ class EditorType:
     name: str
     class_name: str
     items: tuple[EditorItem, ...] = ()
-    shared: bool = False  # other departments have items here too: drafts.reorder refuses a department
+    shared: bool = False  # other departments have items here too (their places are kept on reorder)
 
 
 @dataclass(frozen=True, slots=True)
