@@ -136,3 +136,17 @@ def test_a_hash_with_older_parameters_signs_in_and_is_rehashed(
     upgraded = session.scalars(select(User.password_hash).where(User.username == "reviewer")).one()
     assert upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert people.hash_password("x" * 8).startswith("$argon2id$")
+
+
+def test_the_header_offers_review_and_admin_by_role(client: TestClient, w: World) -> None:
+    _login(client, "reviewer")
+    nav = client.get("/desk").text.split("</nav>")[0]
+    assert 'href="/review"' in nav and 'href="/admin"' not in nav
+    client.cookies.clear()
+    _login(client, "minzheng")
+    nav = client.get("/desk").text.split("</nav>")[0]
+    assert 'href="/review"' not in nav and 'href="/admin"' not in nav
+    client.cookies.clear()
+    _login(client, "admin")
+    nav = client.get("/desk").text.split("</nav>")[0]
+    assert 'href="/review"' in nav and 'href="/admin"' in nav
