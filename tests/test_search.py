@@ -190,6 +190,43 @@ def test_publishing_a_version_indexes_it_and_the_newest_is_searched(session: Ses
     assert session.scalar(select(func.count()).select_from(SearchEntry)) == 2 * len(ELDERLY) + len(MORE)
 
 
+def test_publishing_over_http_answers_first_and_indexes_right_after(
+    session: Session, client: TestClient
+) -> None:
+    from app.services import people
+
+    built = published_catalog(session, ELDERLY, later=MORE, status="issued")
+    people.add_user(
+        session,
+        username="admin",
+        password="password-1",
+        role="finance_admin",
+        jurisdiction_id=built.catalog.jurisdiction_id,
+    )
+    session.commit()
+    token = {"Authorization": f"Bearer {people.create_token(session, 'admin')}"}
+    search.reindex(session)
+    session.commit()
+    answer = client.post("/api/v1/catalogs/ceshi/versions/2/publish", headers=token)
+    assert answer.status_code == 200, answer.text
+    # the background task has run by the time the client has the whole answer
+    found = client.get("/api/v1/search", params={"q": "保洁"}).json()
+    assert [item["uid"] for item in found["items"]] == [built.uid("m2")]
+    assert search.index_unindexed(client.app.state.sessions) == 0  # type: ignore[attr-defined]
+
+
+def test_a_published_version_missing_from_the_index_is_picked_up(session: Session, settings: object) -> None:
+    from app.db.engine import make_sessionmaker as sessions_for
+
+    built = published_catalog(session, ELDERLY, later=MORE, status="issued")
+    versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=None, index=False)
+    assert _uids(search.search(session, SearchQuery(q="保洁"))) == []
+    written = search.index_unindexed(sessions_for(session.get_bind()))  # type: ignore[arg-type]
+    assert written == len(ELDERLY) + len(MORE)  # version 2 (version 1 was never published here)
+    session.expire_all()
+    assert _uids(search.search(session, SearchQuery(q="保洁"))) == [built.uid("m2")]
+
+
 def test_drafts_and_unpublished_versions_are_not_searchable(session: Session) -> None:
     published_catalog(session, ELDERLY, later=MORE, status="assembling")
     search.reindex(session)

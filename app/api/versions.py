@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks, Request
 from pydantic import BaseModel, Field
 
 from app.api.schemas import ErrorOut
@@ -13,7 +13,7 @@ from app.auth import SignedIn
 from app.db.models import Version
 from app.deps import SessionDep
 from app.errors import Forbidden
-from app.services import access, browse, versions
+from app.services import access, browse, search, versions
 from app.workflow.states import VERSION_ROLES, VersionAction, VersionState, advance_version
 
 router = APIRouter(
@@ -57,6 +57,10 @@ def issue(slug: str, seq: int, body: IssueIn, session: SessionDep, user: SignedI
 
 
 @router.post("/catalogs/{slug}/versions/{seq}/publish", summary="公开（财政管理员）")
-def publish(slug: str, seq: int, session: SessionDep, user: SignedIn) -> dict[str, Any]:
+def publish(
+    request: Request, slug: str, seq: int, session: SessionDep, user: SignedIn, later: BackgroundTasks
+) -> dict[str, Any]:
     _check(session, user, slug, seq, VersionAction.PUBLISH)
-    return _out(versions.publish(session, slug, seq, actor=user))
+    published = _out(versions.publish(session, slug, seq, actor=user, index=False))
+    later.add_task(search.index_unindexed, request.app.state.sessions)  # after the answer
+    return published

@@ -132,10 +132,10 @@ def issue(session: Session, slug: str, seq: int, *, doc_number: str, on: date, a
     return versions.issue(session, slug, seq, doc_number=doc_number, on=on, actor=actor)
 
 
-def publish(session: Session, slug: str, seq: int, *, actor: User) -> Version:
-    """Publish (公开) the issued version now; commit and return it."""
+def publish(session: Session, slug: str, seq: int, *, actor: User, index: bool = True) -> Version:
+    """Publish (公开) the issued version now; commit and return it (see versions.publish on `index`)."""
     _version_for(session, slug, seq, actor, VersionAction.PUBLISH)
-    return versions.publish(session, slug, seq, actor=actor)
+    return versions.publish(session, slug, seq, actor=actor, index=index)
 
 
 def open_version(session: Session, slug: str, *, label: str, actor: User) -> Version:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.catalog import search_text
 from app.catalog.nodes import Level
@@ -77,6 +78,31 @@ class SearchPage:
 
 
 # ---- indexing -------------------------------------------------------------------------
+
+
+def index_unindexed(sessions: sessionmaker[Session]) -> int:
+    """Index every published version the index lacks, each in its own transaction; return how many items.
+
+    Publishing from a page or the API answers first and calls this after the response, so the
+    person publishing does not wait for the index; a version missed (a crash between the two)
+    is picked up by the next call.
+    """
+    written = 0
+    with sessions() as session:
+        missing = session.scalars(
+            select(Version)
+            .where(Version.status == "published")
+            .where(~select(SearchVersion.version_id).where(SearchVersion.version_id == Version.id).exists())
+            .order_by(Version.id)
+        ).all()
+        for version in missing:
+            try:
+                written += index_version(session, version)
+                session.commit()
+            except Exception:  # another process indexing it at the same moment: its copy stands
+                session.rollback()
+                logging.getLogger(__name__).exception("indexing version %s for search failed", version.id)
+    return written
 
 
 def index_version(session: Session, version: Version) -> int:

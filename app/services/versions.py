@@ -83,15 +83,30 @@ def _deadline(issued_on: date, period: int, calendar: WorkCalendar) -> date:
 
 
 def publish(
-    session: Session, slug: str, seq: int, *, at: datetime | None = None, actor: User | None
+    session: Session,
+    slug: str,
+    seq: int,
+    *,
+    at: datetime | None = None,
+    actor: User | None,
+    index: bool = True,
 ) -> Version:
-    """Make the issued version `seq` public at `at` (default: now), commit and return it."""
+    """Make the issued version `seq` public at `at` (default: now), commit and return it.
+
+    With `index` False the caller indexes it for search after the commit (search.index_unindexed).
+    """
     version = get_version(session, slug, seq)
-    return publish_version(session, version, at=at or datetime.now(UTC), actor=actor)
+    return publish_version(session, version, at=at or datetime.now(UTC), actor=actor, index=index)
 
 
 def publish_version(
-    session: Session, version: Version, *, at: datetime, actor: User | None, actor_name: str = ""
+    session: Session,
+    version: Version,
+    *,
+    at: datetime,
+    actor: User | None,
+    actor_name: str = "",
+    index: bool = True,
 ) -> Version:
     """Make the issued `version` public at `at`, supersede older published versions, audit, commit, return it.
 
@@ -103,7 +118,8 @@ def publish_version(
         raise InvalidTransition(f"第{version.seq}版当前状态为“{version.status}”，只有已印发的版本可以公开")
     version.status, version.published_at = "published", at
     catalogs.supersede_older(session, version.catalog_id, version.seq)
-    search.index_version(session, version)  # public from now on, so searchable from now on
+    if index:  # public from now on, so searchable from now on
+        search.index_version(session, version)
     slug = session.get_one(Catalog, version.catalog_id).slug
     audit.record(
         session,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from app.auth import MaybeUser, SignedIn
 from app.db.models import User
 from app.deps import SessionDep
 from app.errors import NotFound
-from app.services import access, admin, publication, publication_board, versions
+from app.services import access, admin, publication, publication_board, search, versions
 from app.services.publication_board import BoardSort
 from app.services.screening_versions import FindingFilter, version_findings
 from app.web.admin_pages import Outcome, View, answer, parse_date, show, to_login
@@ -133,10 +133,17 @@ def issue_version(
 
 @router.post("/catalogs/{slug}/versions/{seq}/publish", response_class=HTMLResponse)
 def publish_version(
-    request: Request, slug: str, seq: int, session: SessionDep, user: SignedIn, today: Today
+    request: Request,
+    slug: str,
+    seq: int,
+    session: SessionDep,
+    user: SignedIn,
+    today: Today,
+    later: BackgroundTasks,
 ) -> Response:
     def do() -> Outcome:
-        v = admin.publish(session, slug, seq, actor=user)
+        v = admin.publish(session, slug, seq, actor=user, index=False)
+        later.add_task(search.index_unindexed, request.app.state.sessions)  # after the answer
         return Outcome(f"第{seq}版（{v.label}）已公开，公众现在可以查看", f"version-{slug}-{seq}")
 
     view = _versions_view(request, session, user, today, slug)
