@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,11 @@ from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db.export_query import LineRow, RowFilter
 from app.db.models import Department, Jurisdiction, NodeRevision
 from app.services import export_rows, exports
 from app.services.export_formats import CSV_HEADER, Charset, csv_chunks
-from app.services.export_rows import Entry
+from app.services.export_rows import ITEM_LEVELS, Entry
 from app.services.export_xlsx import display_width
 from tests.factories import ELDERLY, Item, published_catalog
 
@@ -353,15 +354,15 @@ def test_api_xlsx_leaves_no_temporary_file(
 
 def test_api_downloads_stream(demo_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     produced: list[int] = []
-    real = export_rows.entries
+    real = export_rows.line_batches
 
-    def counted(*args: object) -> Iterator[Entry]:
-        for entry in real(*args):  # type: ignore[arg-type]  # the arguments are passed through
-            produced.append(1)
-            yield entry
+    def counted(*args: Any, **kwargs: Any) -> Iterator[Sequence[LineRow]]:
+        for batch in real(*args, **kwargs):
+            produced.extend(1 for _ in batch)
+            yield batch
 
-    monkeypatch.setattr(exports, "entries", counted)
-    monkeypatch.setattr("app.services.export_formats.CHUNK_ROWS", 100)
+    monkeypatch.setattr(export_rows, "line_batches", counted)
+    monkeypatch.setattr("app.db.export_query.BATCH", 100)
     url = "/api/v1/catalogs/shifanshi/versions/2/nodes"
     with demo_client.stream("GET", url, params={"format": "csv"}) as response:
         chunks = response.iter_raw()
@@ -372,3 +373,44 @@ def test_api_downloads_stream(demo_client: TestClient, monkeypatch: pytest.Monke
     assert seen_at_first_rows <= 300  # rows are read as the client takes them, not all first
     assert len(rest) >= 15
     assert len(produced) > 1700
+
+
+AWKWARD = [
+    Item("i1", "A06", "社区居家养老服务", "101", "助餐、助洁，上门服务。"),
+    Item("i2", "A06", "养老机构服务, 质量评估", "101", "第三方评估"),
+    Item("i3", "A01", '"四点半"课堂', "102", "第一行\n第二行"),
+    Item("i4", "E01", "政府法律顾问服务", "103", "合同审查\r\n意见"),
+    Item("i5", "A06", "助餐服务", "101", "集中用餐, 送餐", parent_key="i1"),
+    Item("i6", "A06", "助浴服务", "101", "上门助浴", parent_key="i1"),
+]
+
+
+@pytest.mark.parametrize("charset", [Charset.UTF8, Charset.GB18030])
+def test_csv_lines_are_the_rows_csv_chunks_writes_for_the_entries(session: Session, charset: Charset) -> None:
+    # the export assembles lines from SQL's joined columns; csv_chunks over `entries` is the reference
+    published_catalog(session, AWKWARD)
+    session.execute(
+        update(NodeRevision).where(NodeRevision.name == "助浴服务").values(attrs={"note": '含"上门",费用'})
+    )
+    session.commit()
+    produced = export_bytes(session, exports.Format.CSV, bom=True, charset=charset)
+    target = exports.find(session, "ceshi")
+    rows = export_rows.entries(session, target.catalog, target.version.seq, RowFilter(levels=ITEM_LEVELS))
+    assert produced == b"".join(csv_chunks(rows, bom=True, charset=charset))
+    text = produced.decode("utf-8-sig" if charset is Charset.UTF8 else "gb18030")
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    assert [r[4] for r in parsed[1:]][:3] == ['"四点半"课堂', "社区居家养老服务", "社区居家养老服务"]
+    assert parsed[4][5:7] == ["助浴服务", "上门助浴"]
+    assert parsed[4][8] == '含"上门",费用'
+    assert [r[0] for r in parsed[1:]] == [str(n) for n in range(1, 7)]
+
+
+def test_csv_lines_find_a_sub_items_parent_read_chunks_before(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one row to a batch: the sub-item's parent item was read in an earlier batch
+    monkeypatch.setattr("app.db.export_query.BATCH", 1)
+    published_catalog(session, ELDERLY)
+    rows = list(csv.reader(io.StringIO(export_bytes(session, exports.Format.CSV).decode())))
+    assert rows[3][1:6] == ["A0600101", "基本公共服务", "养老服务", "社区居家养老服务", "助餐服务"]
+    assert golden("elderly.csv", b"") == export_bytes(session, exports.Format.CSV, bom=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +15,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.catalog.nodes import Level
+from app.catalog.nodes import Level, NodeState
+from app.db import draft_store, store
 from app.db.models import Catalog, Draft
 from app.db.store import load_version
 from app.services import drafts
@@ -251,3 +253,46 @@ def test_the_command_lines_size_cap_reaches_the_reader(demo: Session) -> None:
     refused = import_file(demo, request, actor=None, catalogs_dir=CATALOGS)
     assert not refused.ok
     assert any("上限" in p.reason for p in refused.problems)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        None,
+        NodeState("u1", None, Level.ITEM, "A06001", '社区"养老"\n服务\\', "为老年人 提供\t助餐。", None, 10),
+        NodeState("u2", "u1", Level.SUBITEM, "A0600101", "助餐", "", "101", 0, {"note": "含“第三方”评估"}),
+        NodeState("u3", "p", Level.ITEM, "E01001", "法律顾问", "x", "103", 7, {"note": "n", "k": [1, None]}),
+    ],
+)
+def test_a_change_is_stored_as_the_json_column_would_write_it(state: NodeState | None) -> None:
+    assert draft_store.state_json(state) == json.dumps(draft_store.state_to_json(state))
+
+
+@pytest.mark.parametrize("new", [2, 400])  # nodes looked up by uid; the catalog's nodes read whole
+def test_bulk_nodes_keep_the_existing_and_make_the_missing(demo: Session, new: int) -> None:
+    catalog = demo.scalars(select(Catalog)).one()
+    existing = store.node_ids(demo, catalog.id, list(load_version(demo, catalog.id, 2))[:3])
+    wanted = [*existing, *(f"new-node-{n}" for n in range(new))]
+    ids = draft_store.ensure_nodes_bulk(demo, catalog.id, wanted)
+    assert set(ids) == set(wanted)
+    assert {u: ids[u] for u in existing} == existing
+    assert store.node_ids(demo, catalog.id, wanted) == ids
+    assert len(set(ids.values())) == len(wanted)
+
+
+def test_an_imported_draft_reads_back_as_the_file_says(demo: Session) -> None:
+    result = imported(demo, EDUCATION_FILE, department=EDUCATION)
+    assert result.ok
+    assert result.draft_id is not None
+    changes = draft_store.load_changes(demo, result.draft_id)
+    assert drafts.count({c.uid: (c.base, c.proposed) for c in changes}) == result.counts
+    added = {c.proposed.name: c for c in changes if c.kind == "add" and c.proposed is not None}
+    new = added["校园食品安全第三方检测服务"]
+    assert new.proposed is not None
+    assert (new.proposed.description, new.proposed.department, new.proposed.level) == (
+        "对中小学校食堂食品开展抽样检测。",
+        EDUCATION,
+        Level.ITEM,
+    )
+    catalog_id = demo.scalars(select(Catalog.id)).one()
+    assert store.node_ids(demo, catalog_id, [new.uid]) == {new.uid: new.node_id}

@@ -23,6 +23,9 @@ _UNCLEAN = re.compile(
 )
 
 
+_UNCLEAN_OR_NUL = re.compile(_UNCLEAN.pattern.replace("[^\\x20", "[^\\x00\\x20", 1))
+
+
 def _nfkc(match: re.Match[str]) -> str:
     return unicodedata.normalize("NFKC", match.group())
 
@@ -35,6 +38,22 @@ def normalise(text: str) -> str:
     if _UNCLEAN.search(text) is None:
         return text.strip()
     return _SPACES.sub(" ", _COMPAT.sub(_nfkc, text)).strip()
+
+
+def normalise_all(texts: list[str]) -> list[str]:
+    """Return `normalise(t)` for every text, computed in one pass over all of them.
+
+    Joined by NUL (which normalise keeps and never makes), a whole column is searched once;
+    a column with nothing to change, the usual one, is only stripped.
+    """
+    if not texts:
+        return []
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1:
+        return [normalise(t) for t in texts]
+    if _UNCLEAN_OR_NUL.search(joined) is None:
+        return list(map(str.strip, texts))
+    return [piece.strip() for piece in normalise(joined).split("\x00")]
 
 
 def name_key(text: str) -> str:

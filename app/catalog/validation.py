@@ -2,18 +2,23 @@
 
 Rows are read top to bottom the way a clerk reads them: a blank 一级/二级/三级 cell (Excel
 merged it) inherits the value above; a row with only 一级/二级 filled is a heading row.
+
+A province's file has 650,000 rows, so the work that does not depend on the row above is done
+per column (normalising, lengths) or once per distinct value (classes, types, departments);
+what is left per row is the carrying-down and the duplicate checks, which need the order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from app.catalog.codes import fits_parent
 from app.catalog.columns import ColumnMap, Field
 from app.catalog.nodes import CODE_MAX, DESCRIPTION_MAX, NAME_MAX, Level
 from app.catalog.sheet import Problem, RawRow, RawTable, column_letter
-from app.catalog.text import name_key, normalise
+from app.catalog.text import name_key, normalise_all
 
 NOTE_MAX = 500
 LIMITS = {
@@ -25,6 +30,19 @@ LIMITS = {
     Field.CLASS: NAME_MAX,
     Field.TYPE: NAME_MAX,
 }
+# the fields a row is read by, in the order of `_Cells`
+_READ = (
+    Field.CLASS,
+    Field.TYPE,
+    Field.ITEM,
+    Field.SUBITEM,
+    Field.FIFTH,
+    Field.DESCRIPTION,
+    Field.DEPARTMENT,
+    Field.CODE,
+    Field.UID,
+    Field.NOTE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +86,49 @@ class ParsedItem:
     parent_row: int | None = None  # for a 四级 row: the row of its 三级 item
 
 
+# A reason to refuse a row, found once for a value: (field, reason, value shown).
+_Refusal = tuple[Field, str, str]
+# One row's normalised cells, in the order of _READ ('' where the file has no such column).
+_Cells = tuple[str, str, str, str, str, str, str, str, str, str]
+
+
+def validate(
+    table: RawTable, columns: ColumnMap, ctx: ImportContext
+) -> tuple[list[ParsedItem], list[Problem]]:
+    """Return the file's valid items and every problem found (an import writes only when no error)."""
+    found = {f: _column(table, i) for f, i in columns.index.items() if f in _READ}
+    cells: Iterator[_Cells]
+    if found:
+        cells = zip(*(found.get(f, repeat("")) for f in _READ), strict=False)  # repeat("") never ends
+    else:
+        cells = repeat(("",) * len(_READ), len(table.rows))  # type: ignore[arg-type]
+    reader = _Reader(table, columns, ctx)
+    reader.read(cells, _too_long(found, columns))
+    return reader.items, reader.problems
+
+
+def _column(table: RawTable, index: int) -> list[str]:
+    """Return the cells of column `index`, normalised ('' past the end of a short row)."""
+    rows = table.rows
+    try:
+        return normalise_all([r.cells[index] for r in rows])
+    except IndexError:  # a short row (readers pad them; a table built by hand may not)
+        return normalise_all([r.cells[index] if index < len(r.cells) else "" for r in rows])
+
+
+def _too_long(found: Mapping[Field, list[str]], columns: ColumnMap) -> dict[int, tuple[Field, str]]:
+    """Return, by row index, the first cell (in column-map order) longer than its field allows."""
+    first: dict[int, tuple[Field, str]] = {}
+    for f in columns.index:
+        limit = LIMITS.get(f)
+        if limit is None or f not in found or max(map(len, found[f]), default=0) <= limit:
+            continue
+        for at, value in enumerate(found[f]):
+            if len(value) > limit and at not in first:
+                first[at] = (f, value)
+    return first
+
+
 @dataclass
 class _Reader:
     table: RawTable
@@ -78,15 +139,15 @@ class _Reader:
     _class_by_key: dict[str, ClassRef] = field(default_factory=dict)
     _types_by_key: dict[str, list[TypeRef]] = field(default_factory=dict)
     _dept_by_key: dict[str, str] = field(default_factory=dict)
+    _types: dict[tuple[str, str], TypeRef | _Refusal] = field(default_factory=dict)
+    _departments: dict[str, str | _Refusal | None] = field(default_factory=dict)
     _seen_items: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    _item_by_name: dict[tuple[str, str], int] = field(
-        default_factory=dict
-    )  # nearest 三级 row above, any department
+    _item_by_name: dict[tuple[str, str], int] = field(default_factory=dict)  # nearest 三级 row above
     _seen_subs: dict[tuple[int, str], int] = field(default_factory=dict)
     _seen_codes: dict[str, int] = field(default_factory=dict)
     _seen_uids: dict[str, int] = field(default_factory=dict)
     _item_codes: dict[int, str | None] = field(default_factory=dict)
-    _norm: dict[str, str] = field(default_factory=dict)
+    _keys: dict[str, str] = field(default_factory=dict)  # name → name_key(name): names repeat
 
     def __post_init__(self) -> None:
         for c in self.ctx.classes:
@@ -98,19 +159,6 @@ class _Reader:
             self._dept_by_key.setdefault(name_key(name), code)
             self._dept_by_key.setdefault(name_key(code), code)
 
-    def cell(self, row: RawRow, f: Field) -> str:
-        """Return the normalised text of field `f` in `row` ('' when the file has no such column)."""
-        i = self.columns.index.get(f)
-        if i is None or i >= len(row.cells):
-            return ""
-        raw = row.cells[i]
-        if f in (Field.CLASS, Field.TYPE, Field.DEPARTMENT):  # few distinct values: remember them
-            found = self._norm.get(raw)
-            if found is None:
-                found = self._norm[raw] = normalise(raw)
-            return found
-        return normalise(raw)
-
     def report(self, row: RawRow, f: Field | None, reason: str, value: str = "") -> None:
         i = None if f is None else self.columns.index.get(f)
         header = None if i is None else self.table.headers[i]
@@ -119,190 +167,159 @@ class _Reader:
             Problem(reason, row=row.number, column=header, column_letter=letter, value=value)
         )
 
+    def read(self, cells: Iterator[_Cells], too_long: Mapping[int, tuple[Field, str]]) -> None:
+        """Read every row in order, carrying merged 一级/二级/三级 cells down."""
+        class_name = type_name = item_name = ""
+        for at, (row, values) in enumerate(zip(self.table.rows, cells, strict=True)):
+            if too_long and at in too_long:
+                f, value = too_long[at]
+                reason = f"“{f}”过长：{len(value):,} 个字符，最多 {LIMITS[f]:,} 个"
+                self.report(row, f, reason, value[:200])
+                continue
+            cls, typ_name, item, sub, fifth, description, dept_name = values[:7]
+            if fifth:
+                self.report(row, Field.FIFTH, "最多只能有四级目录，无法导入第五级", fifth)
+                continue
+            type_name = typ_name or (type_name if not cls else "")
+            class_name = cls or class_name
+            if not item and not sub:
+                if description:
+                    self.report(row, Field.ITEM, "三级目录名称为空")
+                continue  # a heading row: only 一级/二级 (and perhaps their codes) filled
+            typ = self._type(row, class_name, type_name)
+            dept = self._department(row, dept_name)
+            if typ is None or dept is None:
+                continue
+            if sub:
+                self._read_subitem(row, values, typ, dept, item or item_name)
+            else:
+                item_name = item
+                self._read_item(row, values, typ, dept)
 
-def validate(
-    table: RawTable, columns: ColumnMap, ctx: ImportContext
-) -> tuple[list[ParsedItem], list[Problem]]:
-    """Return the file's valid items and every problem found (an import writes only when no error)."""
-    reader = _Reader(table, columns, ctx)
-    state = _Carry()
-    for row in table.rows:
-        _read_row(reader, state, row)
-    return reader.items, reader.problems
-
-
-@dataclass
-class _Carry:
-    """What a blank (merged) cell inherits from the rows above."""
-
-    class_name: str = ""
-    type_name: str = ""
-    item_name: str = ""
-    item_row: int | None = None
-
-
-def _read_row(r: _Reader, carry: _Carry, row: RawRow) -> None:
-    values = {f: r.cell(row, f) for f in r.columns.index}
-    if any(not _length_ok(r, row, f, v) for f, v in values.items()):
-        return
-    if values.get(Field.FIFTH):
-        r.report(row, Field.FIFTH, "最多只能有四级目录，无法导入第五级", values[Field.FIFTH])
-        return
-    class_name = values.get(Field.CLASS) or carry.class_name
-    type_name = values.get(Field.TYPE) or (carry.type_name if not values.get(Field.CLASS) else "")
-    item_name, sub_name = values.get(Field.ITEM, ""), values.get(Field.SUBITEM, "")
-    carry.class_name, carry.type_name = class_name, type_name
-    if not item_name and not sub_name:
-        if values.get(Field.DESCRIPTION):
-            r.report(row, Field.ITEM, "三级目录名称为空")
-        return  # a heading row: only 一级/二级 (and perhaps their codes) filled
-    typ = _resolve_type(r, row, class_name, type_name)
-    dept = _resolve_department(r, row, values.get(Field.DEPARTMENT, ""))
-    if typ is None or dept is None:
-        return
-    if sub_name:
-        _read_subitem(r, carry, row, values, typ, dept, item_name or carry.item_name)
-    else:
-        carry.item_name = item_name
-        carry.item_row = _read_item(r, row, values, typ, dept)
-
-
-def _length_ok(r: _Reader, row: RawRow, f: Field, value: str) -> bool:
-    limit = LIMITS.get(f)
-    if limit is None or len(value) <= limit:
-        return True
-    r.report(row, f, f"“{f}”过长：{len(value):,} 个字符，最多 {limit:,} 个", value[:200])
-    return False
-
-
-def _resolve_type(r: _Reader, row: RawRow, class_name: str, type_name: str) -> TypeRef | None:
-    cls = None
-    if class_name:
-        cls = r._class_by_key.get(name_key(class_name))
-        if cls is None:
-            known = "、".join(c.names[0] for c in r.ctx.classes)
-            r.report(row, Field.CLASS, f"未知的一级目录“{class_name}”（应为：{known}）", class_name)
-            return None
-    if not type_name:
-        r.report(row, Field.TYPE, "二级目录为空")
+    def _type(self, row: RawRow, class_name: str, type_name: str) -> TypeRef | None:
+        found = self._types.get((class_name, type_name))
+        if found is None:
+            found = self._types[class_name, type_name] = self._resolve_type(class_name, type_name)
+        if isinstance(found, TypeRef):
+            return found
+        self.report(row, *found)
         return None
-    candidates = [
-        t for t in r._types_by_key.get(name_key(type_name), []) if cls is None or t.class_uid == cls.uid
-    ]
-    if len(candidates) == 1:
-        return candidates[0]
-    where = f"一级目录“{cls.names[0]}”下" if cls else "目录中"
-    reason = (
-        f"{where}没有二级目录“{type_name}”"
-        if not candidates
-        else f"二级目录“{type_name}”不唯一，请填写一级目录"
-    )
-    r.report(row, Field.TYPE, reason, type_name)
-    return None
 
-
-def _resolve_department(r: _Reader, row: RawRow, name: str) -> str | None:
-    fixed = r.ctx.department
-    if not name:
-        if fixed is None:
-            r.report(row, Field.DEPARTMENT, "购买主体为空")
-        return fixed
-    code = r._dept_by_key.get(name_key(name))
-    if code is None:
-        r.report(row, Field.DEPARTMENT, f"未知的部门“{name}”：请使用本地区部门的全称或编码", name)
-        return None
-    if fixed is not None and code != fixed:
-        r.report(
-            row, Field.DEPARTMENT, f"购买主体“{name}”与导入的部门“{r.ctx.departments[fixed]}”不一致", name
+    def _resolve_type(self, class_name: str, type_name: str) -> TypeRef | _Refusal:
+        cls = None
+        if class_name:
+            cls = self._class_by_key.get(name_key(class_name))
+            if cls is None:
+                known = "、".join(c.names[0] for c in self.ctx.classes)
+                return Field.CLASS, f"未知的一级目录“{class_name}”（应为：{known}）", class_name
+        if not type_name:
+            return Field.TYPE, "二级目录为空", ""
+        same_name = self._types_by_key.get(name_key(type_name), [])
+        candidates = [t for t in same_name if cls is None or t.class_uid == cls.uid]
+        if len(candidates) == 1:
+            return candidates[0]
+        where = f"一级目录“{cls.names[0]}”下" if cls else "目录中"
+        reason = (
+            f"{where}没有二级目录“{type_name}”"
+            if not candidates
+            else f"二级目录“{type_name}”不唯一，请填写一级目录"
         )
-        return None
-    return code
+        return Field.TYPE, reason, type_name
 
+    def _department(self, row: RawRow, name: str) -> str | None:
+        if name in self._departments:
+            found = self._departments[name]
+        else:
+            found = self._departments[name] = self._resolve_department(name)
+        if isinstance(found, tuple):
+            self.report(row, *found)
+            return None
+        return found
 
-def _check_unique(r: _Reader, row: RawRow, f: Field, seen: dict[str, int], key: str, label: str) -> bool:
-    first = seen.setdefault(key, row.number)
-    if first == row.number:
-        return True
-    r.report(row, f, f"{label}“{key}”与第{first}行重复", key)
-    return False
+    def _resolve_department(self, name: str) -> str | _Refusal | None:
+        fixed = self.ctx.department
+        if not name:
+            return (Field.DEPARTMENT, "购买主体为空", "") if fixed is None else fixed
+        code = self._dept_by_key.get(name_key(name))
+        if code is None:
+            return Field.DEPARTMENT, f"未知的部门“{name}”：请使用本地区部门的全称或编码", name
+        if fixed is not None and code != fixed:
+            reason = f"购买主体“{name}”与导入的部门“{self.ctx.departments[fixed]}”不一致"
+            return Field.DEPARTMENT, reason, name
+        return code
 
+    def _key(self, name: str) -> str:
+        key = self._keys.get(name)
+        if key is None:
+            key = self._keys[name] = name_key(name)
+        return key
 
-def _read_item(r: _Reader, row: RawRow, v: Mapping[Field, str], typ: TypeRef, dept: str) -> int | None:
-    name, code, uid = v.get(Field.ITEM, ""), v.get(Field.CODE) or None, v.get(Field.UID) or None
-    key = (typ.uid, dept, name_key(name))
-    first = r._seen_items.setdefault(key, row.number)
-    if first != row.number:
-        r.report(row, Field.ITEM, f"与第{first}行重复：同一二级目录、同一部门下已有“{name}”", name)
-        return None
-    r._item_by_name[(typ.uid, name_key(name))] = row.number
-    ok = _codes_ok(
-        r,
-        row,
-        code,
-        uid,
-        lambda c: fits_parent(c, typ.code, Level.ITEM),
-        f"二级目录“{typ.name}”（{typ.code}）",
-    )
-    if ok:
-        r._item_codes[row.number] = code
-        r.items.append(_parsed(row, Level.ITEM, typ, name, v, dept, code, uid, None))
-    return row.number
+    def _read_item(self, row: RawRow, v: _Cells, typ: TypeRef, dept: str) -> None:
+        name, code, uid = v[2], v[7] or None, v[8] or None
+        key = self._key(name)
+        first = self._seen_items.setdefault((typ.uid, dept, key), row.number)
+        if first != row.number:
+            self.report(row, Field.ITEM, f"与第{first}行重复：同一二级目录、同一部门下已有“{name}”", name)
+            return
+        self._item_by_name[typ.uid, key] = row.number
+        fits = code is None or fits_parent(code, typ.code, Level.ITEM)
+        if self._codes_ok(row, code, uid, fits, ("二级目录", typ.name, typ.code)):
+            self._item_codes[row.number] = code
+            self.items.append(ParsedItem(row.number, Level.ITEM, typ, name, v[5], dept, code, v[9], uid))
 
+    def _read_subitem(self, row: RawRow, v: _Cells, typ: TypeRef, dept: str, item_name: str) -> None:
+        # The parent is the nearest 三级 row above with that name under the type, whatever its
+        # department: a 四级 item may be bought by another department than its 三级 item.
+        keys = self._keys
+        parent_row = (
+            self._item_by_name.get((typ.uid, keys.get(item_name) or self._key(item_name)))
+            if item_name
+            else None
+        )
+        if parent_row is None:
+            reason = f"找不到上级三级目录“{item_name}”：四级目录须列在其三级目录之后"
+            self.report(row, Field.ITEM, reason, item_name)
+            return
+        name, code, uid = v[3], v[7] or None, v[8] or None
+        first = self._seen_subs.setdefault((parent_row, keys.get(name) or self._key(name)), row.number)
+        if first != row.number:
+            self.report(row, Field.SUBITEM, f"与第{first}行重复：同一三级目录下已有“{name}”", name)
+            return
+        parent_code = self._item_codes.get(parent_row)
+        fits = code is None or parent_code is None or fits_parent(code, parent_code, Level.SUBITEM)
+        if self._codes_ok(row, code, uid, fits, ("三级目录", item_name, parent_code)):
+            self.items.append(
+                ParsedItem(row.number, Level.SUBITEM, typ, name, v[5], dept, code, v[9], uid, parent_row)
+            )
 
-def _read_subitem(
-    r: _Reader, carry: _Carry, row: RawRow, v: Mapping[Field, str], typ: TypeRef, dept: str, item_name: str
-) -> None:
-    # The parent is the nearest 三级 row above with that name under the type, whatever its
-    # department: a 四级 item may be bought by another department than its 三级 item.
-    parent_row = r._item_by_name.get((typ.uid, name_key(item_name))) if item_name else None
-    if parent_row is None:
-        r.report(row, Field.ITEM, f"找不到上级三级目录“{item_name}”：四级目录须列在其三级目录之后", item_name)
-        return
-    name, code, uid = v[Field.SUBITEM], v.get(Field.CODE) or None, v.get(Field.UID) or None
-    first = r._seen_subs.setdefault((parent_row, name_key(name)), row.number)
-    if first != row.number:
-        r.report(row, Field.SUBITEM, f"与第{first}行重复：同一三级目录下已有“{name}”", name)
-        return
-    parent_code = r._item_codes.get(parent_row)
-    fits: Callable[[str], bool] = lambda c: parent_code is None or fits_parent(c, parent_code, Level.SUBITEM)  # noqa: E731
-    if _codes_ok(r, row, code, uid, fits, f"三级目录“{item_name}”（{parent_code}）"):
-        r.items.append(_parsed(row, Level.SUBITEM, typ, name, v, dept, code, uid, parent_row))
+    def _codes_ok(
+        self, row: RawRow, code: str | None, uid: str | None, fits: bool, parent: tuple[str, str, str | None]
+    ) -> bool:
+        """Return whether the row's code fits its parent (`fits`) and neither code nor uid repeats.
 
+        `parent` is (level, name, code), put into words only for a problem.
+        """
+        number = row.number
+        if (code is None or (fits and self._seen_codes.setdefault(code, number) == number)) and (
+            uid is None or self._seen_uids.setdefault(uid, number) == number
+        ):
+            return True  # the usual row, checked without a call per check
+        ok = True
+        if code is not None:
+            if not fits:
+                level, name, parent_code = parent
+                self.report(
+                    row, Field.CODE, f"目录编码“{code}”与上级{level}“{name}”（{parent_code}）不一致", code
+                )
+                ok = False
+            ok = self._unique(row, Field.CODE, self._seen_codes, code, "目录编码") and ok
+        if uid is not None:
+            ok = self._unique(row, Field.UID, self._seen_uids, uid, "uid") and ok
+        return ok
 
-def _codes_ok(
-    r: _Reader, row: RawRow, code: str | None, uid: str | None, fits: Callable[[str], bool], parent: str
-) -> bool:
-    ok = True
-    if code is not None:
-        if not fits(code):
-            r.report(row, Field.CODE, f"目录编码“{code}”与上级{parent}不一致", code)
-            ok = False
-        ok = _check_unique(r, row, Field.CODE, r._seen_codes, code, "目录编码") and ok
-    if uid is not None:
-        ok = _check_unique(r, row, Field.UID, r._seen_uids, uid, "uid") and ok
-    return ok
-
-
-def _parsed(
-    row: RawRow,
-    level: Level,
-    typ: TypeRef,
-    name: str,
-    v: Mapping[Field, str],
-    dept: str,
-    code: str | None,
-    uid: str | None,
-    parent_row: int | None,
-) -> ParsedItem:
-    return ParsedItem(
-        row=row.number,
-        level=level,
-        type=typ,
-        name=name,
-        description=v.get(Field.DESCRIPTION, ""),
-        department=dept,
-        code=code,
-        note=v.get(Field.NOTE, ""),
-        uid=uid,
-        parent_row=parent_row,
-    )
+    def _unique(self, row: RawRow, f: Field, seen: dict[str, int], key: str, label: str) -> bool:
+        first = seen.setdefault(key, row.number)
+        if first == row.number:
+            return True
+        self.report(row, f, f"{label}“{key}”与第{first}行重复", key)
+        return False

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.catalog.text import normalise
+from app.catalog.text import normalise_all
 from app.screening.literals import KeyedWords, keyed_words, required_literals
 from app.screening.patterns import rule_spans, union
 from app.screening.rules import Field, Rule, RuleSet, Severity
@@ -136,25 +136,27 @@ def screen(items: Iterable[Screenable], matcher: Matcher) -> list[list[Finding]]
     """Return one list of findings per item, in input order (an empty list for a clean item).
 
     Within an item, name findings come first, then description findings, each by position.
+    Each distinct text is screened once: a catalog repeats its wording (650,000 items hold
+    about 12,000 names and 260,000 descriptions).
     """
     listed = list(items)
     results: list[list[Finding]] = [[] for _ in listed]
     fields = (
-        (matcher.name, normalise_all([item.name for item in listed])),
-        (matcher.description, normalise_all([item.description or "" for item in listed])),
+        (matcher.name, [item.name for item in listed]),
+        (matcher.description, [item.description or "" for item in listed]),
     )
-    for scan, texts in fields:
+    for scan, raw in fields:
+        distinct = list(dict.fromkeys(raw))
+        texts = normalise_all(distinct)
+        found: dict[str, list[Finding]] = {}
         for index, owners in sorted(_candidates(texts, scan).items()):
-            results[index] += _findings(texts[index], owners, scan, matcher.version)
+            if hits := _findings(texts[index], owners, scan, matcher.version):
+                found[distinct[index]] = hits
+        if found:
+            for result, text in zip(results, raw, strict=True):
+                if text in found:
+                    result += found[text]
     return results
-
-
-def normalise_all(texts: list[str]) -> list[str]:
-    """Return `normalise(t)` for every text, computed in one pass over all of them."""
-    joined = "\x00".join(texts)  # normalise keeps NUL and never produces it
-    if joined.count("\x00") != max(len(texts) - 1, 0):
-        return [normalise(t) for t in texts]
-    return [piece.strip() for piece in normalise(joined).split("\x00")] if texts else []
 
 
 def _candidates(texts: list[str], scan: _FieldScan) -> dict[int, set[int]]:

@@ -10,9 +10,10 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.services.export_rows import Ancestry, Entry
+if TYPE_CHECKING:  # export_rows writes its CSV lines with the helpers below
+    from app.services.export_rows import Ancestry, Entry
 
 # the published columns (REGULATIONS §4), then the uid, which lets a re-import keep identities
 CSV_HEADER = [
@@ -30,7 +31,7 @@ CSV_HEADER = [
 CHUNK_ROWS = 1000
 _BOM = "\ufeff"
 _COMMAS = len(CSV_HEADER) - 1
-_KEEP_LEVELS = 1024
+KEEP_LEVELS = 1024
 
 
 class Charset(StrEnum):
@@ -46,6 +47,11 @@ def csv_fields(number: int, entry: Entry) -> list[str]:
     return [str(number), code, *names, description, dept[1] if dept else "", _note(note), uid]
 
 
+def csv_header(*, bom: bool = False, charset: Charset = Charset.UTF8) -> bytes:
+    """Return the CSV's header line in `charset`, after a BOM if `bom` (UTF-8 only)."""
+    return ((_BOM if bom and charset is Charset.UTF8 else "") + quoted(CSV_HEADER)).encode(charset.value)
+
+
 def csv_chunks(
     entries: Iterable[Entry], *, bom: bool = False, charset: Charset = Charset.UTF8, start: int = 1
 ) -> Iterator[bytes]:
@@ -55,20 +61,20 @@ def csv_chunks(
     quote or line break and are simply formatted; only the others go through the writer.
     """
     encoding = charset.value
-    yield ((_BOM if bom and charset is Charset.UTF8 else "") + _quoted(CSV_HEADER)).encode(encoding)
+    yield csv_header(bom=bom, charset=charset)
     levels: dict[int | None, tuple[str, str]] = {}  # by parent id: the same within one version
     lines: list[str] = []
     for number, entry in enumerate(entries, start):
         (_id, uid, parent_id, _level, code, name, description, _dept, note), ancestry, dept = entry
         around = levels.get(parent_id)
         if around is None:
-            if len(levels) >= _KEEP_LEVELS:  # items with sub-items come and go: memory stays flat
+            if len(levels) >= KEEP_LEVELS:  # items with sub-items come and go: memory stays flat
                 levels.clear()
-            around = levels[parent_id] = _around(ancestry)
+            around = levels[parent_id] = level_columns(ancestry)
         department, remark = dept[1] if dept else "", "" if note is None else note
         line = f"{number},{code},{around[0]}{name}{around[1]},{description},{department},{remark},{uid}"
         if line.count(",") != _COMMAS or '"' in line or "\n" in line or "\r" in line:
-            line = _quoted(csv_fields(number, entry))[:-2]
+            line = quoted(csv_fields(number, entry))[:-2]
         lines.append(line)
         if len(lines) == CHUNK_ROWS:
             yield ("\r\n".join(lines) + "\r\n").encode(encoding)
@@ -77,8 +83,8 @@ def csv_chunks(
         yield ("\r\n".join(lines) + "\r\n").encode(encoding)
 
 
-def _around(ancestry: Ancestry | None) -> tuple[str, str]:
-    # the level columns before a node's own name (its ancestors') and the empty ones after it
+def level_columns(ancestry: Ancestry | None) -> tuple[str, str]:
+    """Return the level columns before a child's own name (its ancestors') and the empty ones after it."""
     names = ancestry[1] if ancestry else ()
     return "".join(f"{n}," for n in names), "," * (3 - len(names))
 
@@ -87,7 +93,8 @@ def _note(note: object) -> str:
     return "" if note is None else str(note)
 
 
-def _quoted(fields: Iterable[str]) -> str:
+def quoted(fields: Iterable[str]) -> str:
+    """Return `fields` as one CSV record, exactly as csv.writer writes it (CRLF included)."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(fields)
     return buffer.getvalue()

@@ -23,8 +23,8 @@ from app.db.models import Catalog, Jurisdiction, Version
 from app.db.queries import NodeFilter
 from app.errors import NotFound
 from app.services import browse
-from app.services.export_formats import Charset, csv_chunks, json_document, ndjson_chunks
-from app.services.export_rows import ALL_LEVELS, ITEM_LEVELS, Entry, entries
+from app.services.export_formats import Charset, csv_header, json_document, ndjson_chunks
+from app.services.export_rows import ALL_LEVELS, ITEM_LEVELS, CsvLines, Entry, entries
 from app.services.export_xlsx import SheetHead, write_xlsx
 
 FILE_CHUNK = 64 * 1024
@@ -81,16 +81,17 @@ def write(
 ) -> None:
     """Write the version's items (三级 and 四级, in code order) to `out` in `fmt`."""
     cat, ver = target.catalog, target.version
-    rows = entries(session, cat, ver.seq, RowFilter(levels=ITEM_LEVELS))
+    flt = RowFilter(levels=ITEM_LEVELS)
+    if fmt is Format.CSV:
+        out.write(csv_header(bom=bom, charset=charset))
+        for chunk in CsvLines(session, cat, ver.seq, charset=charset).chunks(flt):
+            out.write(chunk)
+        return
+    rows = entries(session, cat, ver.seq, flt)
     if fmt is Format.XLSX:
         _write_xlsx(out, sheet_head(cat, ver), rows)
         return
-    if fmt is Format.CSV:
-        chunks = csv_chunks(rows, bom=bom, charset=charset)
-    elif fmt is Format.NDJSON:
-        chunks = ndjson_chunks(rows)
-    else:
-        chunks = json_document(document_head(target), rows)
+    chunks = ndjson_chunks(rows) if fmt is Format.NDJSON else json_document(document_head(target), rows)
     for chunk in chunks:
         out.write(chunk)
 
@@ -131,13 +132,13 @@ def stream(
     levels = default if flt.level is None else (flt.level,)
     row_filter = RowFilter(levels, flt.parent_id, flt.department_id, opts.after, opts.limit)
     with sessions() as session:
-        rows = entries(session, cat, ver.seq, row_filter)
         if fmt is Format.NDJSON:
-            yield from ndjson_chunks(rows)
+            yield from ndjson_chunks(entries(session, cat, ver.seq, row_filter))
         elif fmt is Format.XLSX:
-            yield from _xlsx_chunks(sheet_head(cat, ver), rows)
+            yield from _xlsx_chunks(sheet_head(cat, ver), entries(session, cat, ver.seq, row_filter))
         else:
-            yield from csv_chunks(rows, bom=opts.bom, charset=opts.charset)
+            yield csv_header(bom=opts.bom, charset=opts.charset)
+            yield from CsvLines(session, cat, ver.seq, charset=opts.charset).chunks(row_filter)
 
 
 def _xlsx_chunks(head: SheetHead, rows: Iterator[Entry]) -> Iterator[bytes]:

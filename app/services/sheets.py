@@ -22,7 +22,7 @@ from app.services.sheets_json import EXPORT_FORMAT, NOT_EXPORT, read_export
 from app.services.sheets_table import FileProblem
 from app.services.sheets_xlsx import CORRUPT, read_xlsx
 
-__all__ = ["MAX_UPLOAD_BYTES", "FileProblem", "detect_format", "read_table"]
+__all__ = ["MAX_UPLOAD_BYTES", "FileProblem", "collector_paused", "detect_format", "read_table"]
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 BINARY_SNIFF_BYTES = 64 * 1024
@@ -56,7 +56,7 @@ def read_table(
     """
     _check_size(data, max_bytes)
     source = detect_format(data)
-    with _collector_paused():
+    with collector_paused():
         if source == "xlsx":
             table = read_xlsx(data, sheet=sheet)
         elif source == "json":
@@ -88,8 +88,8 @@ def detect_format(data: bytes) -> str:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of cells are made.
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of objects are made (reentrant).
 
     Each row is a new container, so the collector would otherwise run over the growing table
     again and again: on 650,000 rows that is more than half the reading time. Reading makes

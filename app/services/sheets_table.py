@@ -113,8 +113,8 @@ def _data_rows(rows: Iterator[Record], width: int) -> tuple[tuple[RawRow, ...], 
     for number, cells in rows:
         if len(cells) != width:
             cells = _fit(cells, width, number, spill)
-        # `any` skips truly empty rows cheaply; the join catches rows of spaces
-        if any(cells) and not "".join(cells).isspace():
+        # a row is kept if some cell holds more than spaces (the first filled cell usually does)
+        if not all(map(str.isspace, filter(None, cells))):
             append(RawRow(number, tuple(cells)))
     return tuple(data), [_spill_warning(i, numbers) for i, numbers in sorted(spill.items())]
 
