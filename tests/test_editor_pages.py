@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import DraftChange
+from app.db.models import Draft, DraftChange, User
+from app.services import drafts, review
 from tests.workflow_world import PASSWORD, World, world
 
 HX = {"HX-Request": "true", "HX-Current-URL": "http://testserver/drafts/1"}
@@ -383,3 +384,38 @@ def test_upload_of_a_good_file_becomes_the_drafts_changes(
     # 养老机构服务质量评估 and the 四级 sub-item 助餐服务 are not in the file: both withdrawn
     assert "撤销 <strong>2</strong>" in response.text
     assert _changes(session, d) == 3
+
+
+def test_the_department_sees_the_reviewers_comments_beside_its_items_and_on_the_draft(
+    client: TestClient, w: World, session: Session
+) -> None:
+    def user(name: str) -> User:
+        return session.scalars(select(User).where(User.username == name)).one()
+
+    mz, rv = user("minzheng"), user("reviewer")
+    i1, i2 = w.built.uid("i1"), w.built.uid("i2")
+    d = drafts.create_draft(session, "ceshi", actor=mz, title="意见").id
+    drafts.edit_item(session, d, i1, name="社区居家养老上门服务", lock=1, actor=mz)
+    drafts.edit_item(session, d, i2, description="每年评估一次。", lock=2, actor=mz)
+    review.submit(session, d, actor=mz, lock=3)
+    review.add_comment(session, d, body="名称请与<三定>方案一致", uid=i1, actor=rv)
+    review.add_comment(session, d, body="请补充服务标准", uid=i1, actor=rv)
+    review.add_comment(session, d, body="整体可行，个别条目需修改", uid=None, actor=rv)
+    review.return_draft(
+        session, d, reason="请按意见修改", actor=rv, lock=session.get_one(Draft, d).lock_version
+    )
+    login(client, "minzheng")
+    page = client.get(f"/drafts/{d}").text
+    item = page.split(f'id="item-{i1}"')[1].split('class="item-actions"')[0]
+    assert f'<details class="item-comments" id="comments-{i1}" open>' in item
+    assert "审核意见（2 条）" in item
+    assert "名称请与&lt;三定&gt;方案一致" in item  # escaped
+    assert "请补充服务标准" in item
+    assert "整体可行" not in item
+    other = page.split(f'id="item-{i2}"')[1].split("</li>")[0]
+    assert "审核意见" not in other  # no comments, no block
+    summary = page.split('id="summary"')[1].split("</section>")[0]
+    assert "退回理由：请按意见修改" in summary
+    assert "审核意见：对整份草稿 1 条，对条目 2 条（见各条目下）" in _text(summary)
+    assert "整体可行，个别条目需修改" in summary
+    assert "名称请与" not in summary  # item comments stay beside their item

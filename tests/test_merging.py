@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -220,3 +221,27 @@ def test_revert_undoes_a_merged_draft(session: Session, built: Built) -> None:
     after = states(session, built, 2)
     assert after == built.states
     assert added.uid not in after
+
+
+def test_a_merge_labels_the_version_it_opens_by_the_beijing_year(session: Session, built: Built) -> None:
+    year = datetime.now(ZoneInfo("Asia/Shanghai")).year
+    first = merging.merge_draft(
+        session, edited(session, built, "i1", name="社区居家养老上门服务").id, actor=None
+    )
+    assert first.version.label == f"{year}年版"
+    versions.issue(session, "ceshi", 2, doc_number="测财购[2026]3号", on=date(2026, 3, 2), actor=None)
+    second = merging.merge_draft(
+        session, edited(session, built, "i1", name="居家养老综合服务").id, actor=None
+    )
+    assert (second.version.seq, second.version.label) == (3, f"{year}年第1次修订版")
+
+
+def test_the_default_label_skips_the_labels_the_catalog_has(session: Session, built: Built) -> None:
+    assert merging.default_label(session, built.catalog, today=date(2024, 5, 1)) == "2024年第1次修订版"
+    assert merging.default_label(session, built.catalog, today=date(2031, 1, 1)) == "2031年版"
+
+
+def test_an_explicit_label_is_kept(session: Session, built: Built) -> None:
+    draft = edited(session, built, "i1", name="社区居家养老上门服务")
+    outcome = merging.merge_draft(session, draft.id, actor=None, label="2026年动态调整")
+    assert outcome.version.label == "2026年动态调整"

@@ -193,6 +193,31 @@ def test_the_diff_is_the_tree_with_each_change_inline(client: TestClient, rw: Dr
     assert "/merge" not in html.split('id="decision"')[1].split("</section>")[0]
 
 
+def test_a_new_and_a_withdrawn_item_show_what_they_contain(client: TestClient, session: Session) -> None:
+    w = world(session)
+    mz = user(session, "minzheng")
+    d = drafts.create_draft(session, "ceshi", actor=mz, title="内容").id
+    drafts.withdraw_item(session, d, w.built.uid("i5"), lock=1, actor=mz)
+    added = drafts.add_item(
+        session,
+        d,
+        parent=w.built.type_uid("A06"),
+        name="老年助餐点运营",
+        description="运营<社区>助餐点。",
+        lock=2,
+        actor=mz,
+    )
+    review.submit(session, d, actor=mz, lock=3)
+    login(client, "reviewer")
+    html = client.get(f"/review/drafts/{d}").text
+    new_block = html.split(f'id="item-{added.uid}"')[1].split("</li>")[0]
+    assert "<dt>服务内容</dt><dd><ins>运营&lt;社区&gt;助餐点。</ins></dd>" in new_block
+    assert "<dt>购买主体</dt><dd><ins>民政局</ins></dd>" in new_block
+    gone_block = html.split(f'id="item-{w.built.uid("i5")}"')[1].split("</li>")[0]
+    assert "<dt>服务内容</dt><dd><del>为老年人提供集中用餐和送餐服务。</del></dd>" in gone_block
+    assert "<dt>购买主体</dt><dd><del>民政局</del></dd>" in gone_block
+
+
 def test_filters_narrow_the_tree(client: TestClient, rw: Drafts) -> None:
     login(client, "reviewer")
     url = f"/review/drafts/{rw.submitted}"
@@ -371,6 +396,9 @@ def test_a_conflicting_merge_is_resolved_per_field_and_per_type_then_merged_in_o
         "原值（草稿依据的版本） 社区居家养老服务 现行版本 社区居家养老上门服务 草稿 居家养老综合服务" in page
     )
     assert "编码 A01002 与「老年教育服务」重复" in page
+    # the head's item that holds the code, not "（不存在或已撤销）"
+    assert "现行版本 编码 A01002 已由「A01002 老年教育服务」使用" in page
+    assert "不存在或已撤销" not in page
     assert "登记冲突，开始处理" in page
     assert _conflict_ids(first) == []
     registered = client.post(url, data={"csrf_token": csrf, "seen": _seen(first)}, headers=HX)
@@ -391,6 +419,8 @@ def test_a_conflicting_merge_is_resolved_per_field_and_per_type_then_merged_in_o
         assert gone.status_code == 409
         assert "请重新载入页面" in gone.text
     dup, name = renewed
+    # the code edit is prefilled with the next free code under 公共教育 (A01001, A01002 are taken)
+    assert f'id="edit-{dup}" name="value" value="A01003"' in blocked.text
 
     bad = client.post(
         f"{url}/conflicts/{name}", data={"csrf_token": csrf, "take": "edit", "value": ""}, headers=HX

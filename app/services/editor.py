@@ -8,7 +8,7 @@ app.services.drafts / review, which check who may do what.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -25,6 +25,7 @@ from app.errors import InvalidInput
 from app.screening import Finding, ScreenItem, Severity
 from app.services import access, audit, drafts, imports, screening, screening_files
 from app.services.imports import ImportResult
+from app.services.review_view import CommentView, comments_of
 from app.services.screening import ItemFinding
 from app.services.sheets import FileProblem, read_table
 from app.workflow.states import DraftAction, DraftState, Role, allowed_actions
@@ -119,6 +120,18 @@ class EditorView:
     classes: tuple[EditorClass, ...]
     summary: Summary
     actions: frozenset[DraftAction] = field(default_factory=frozenset)
+    comments: Mapping[str, tuple[CommentView, ...]] = field(default_factory=dict)  # per item uid
+    draft_comments: tuple[CommentView, ...] = ()  # on the whole draft
+    other_comments: tuple[CommentView, ...] = ()  # on a node the tree does not show
+
+    @property
+    def item_comment_count(self) -> int:
+        """Return how many comments the reviewers left on the items the tree shows."""
+        return sum(len(cs) for cs in self.comments.values())
+
+    def comments_on(self, uid: str) -> tuple[CommentView, ...]:
+        """Return the reviewers' comments on the item `uid`, oldest first."""
+        return self.comments.get(uid, ())
 
     @property
     def state(self) -> DraftState:
@@ -162,6 +175,17 @@ def editor_view(session: Session, draft_id: int, *, actor: User) -> EditorView:
     tree = _tree(session, catalog.id, seq, items, bases, marks, found)
     department = session.get(Department, draft.department_id) if draft.department_id else None
     role = access.role_of(actor)
+    shown = {x.state.uid for c in tree for t in c.types for i in t.items for x in (i, *i.children)}
+    per_item: dict[str, list[CommentView]] = defaultdict(list)
+    on_draft: list[CommentView] = []
+    elsewhere: list[CommentView] = []
+    for c in comments_of(session, draft.id, actor=actor):
+        if c.uid is None:
+            on_draft.append(c)
+        elif c.uid in shown:
+            per_item[c.uid].append(c)
+        else:
+            elsewhere.append(c)
     return EditorView(
         draft,
         catalog,
@@ -170,6 +194,9 @@ def editor_view(session: Session, draft_id: int, *, actor: User) -> EditorView:
         tree,
         _summary(tree),
         frozenset(allowed_actions(DraftState(draft.status), role)),
+        {u: tuple(cs) for u, cs in per_item.items()},
+        tuple(on_draft),
+        tuple(elsewhere),
     )
 
 

@@ -9,8 +9,9 @@ absent there. A catalog of 650,000 nodes is never read whole.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from app.versioning.merge import MergeResult, merge
 from app.versioning.resolve import Choice, Edit, Take, resolve
 from app.versioning.snapshot import Placement
 
+CHINA = ZoneInfo("Asia/Shanghai")
 MERGEABLE = ("approved",)
 
 
@@ -154,7 +156,19 @@ def _assembling(session: Session, catalog: Catalog, label: str | None) -> Versio
     latest = drafts.latest_version(session, catalog)
     if latest.status == "assembling":
         return latest
-    return catalogs.open_next_version(session, catalog, label or f"第{latest.seq + 1}版")
+    return catalogs.open_next_version(session, catalog, label or default_label(session, catalog))
+
+
+def default_label(session: Session, catalog: Catalog, *, today: date | None = None) -> str:
+    """Return the label of a version a merge opens: the Beijing year's edition ("2026年版"), or,
+    when the catalog already has that label, its next free revision ("2026年第1次修订版")."""
+    year = (today or datetime.now(CHINA).date()).year
+    taken = set(session.scalars(select(Version.label).where(Version.catalog_id == catalog.id)))
+    label, n = f"{year}年版", 0
+    while label in taken:
+        n += 1
+        label = f"{year}年第{n}次修订版"
+    return label
 
 
 def _remember_before(session: Session, draft_id: int, head: dict[str, store.StoredNode]) -> None:

@@ -17,13 +17,15 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.catalog.codes import next_child_code
 from app.catalog.nodes import Level, NodeState
+from app.db import store
 from app.db.models import Catalog, Department, Draft, MergeConflict, User, Version
 from app.errors import Conflict, InvalidInput
 from app.services import access, drafts, history, merging, review, screening
 from app.services import desk as desks
 from app.services.screening import ItemFinding
-from app.versioning.changes import FIELD_LABELS, Change, Modified, Moved, Renumbered
+from app.versioning.changes import FIELD_LABELS, Added, Change, Modified, Moved, Removed, Renumbered
 from app.versioning.conflicts import PLACEMENT, ConflictKey, ConflictKind
 from app.versioning.conflicts import Conflict as MergeClash
 from app.versioning.diff import diff
@@ -85,6 +87,7 @@ class TreeNode:
     moved: tuple[str, str] | None = None
     recoded: tuple[str, str] | None = None
     fields: list[FieldLine] = field(default_factory=list)
+    content: list[tuple[str, str]] = field(default_factory=list)  # a new or withdrawn item's (label, text)
     findings: list[ItemFinding] = field(default_factory=list)
     comments: list[CommentView] = field(default_factory=list)
     children: list[TreeNode] = field(default_factory=list)
@@ -280,6 +283,11 @@ class _Tree:
     def _sorted(self, uids: list[str]) -> list[str]:
         return sorted(set(uids), key=lambda u: (self.states[u].sort_key, self.states[u].code, u))
 
+    def _content(self, state: NodeState) -> list[tuple[str, str]]:
+        """Return what a new or withdrawn item holds: its 服务内容 and its 购买主体."""
+        dept = self.departments.get(state.department, state.department) if state.department else None
+        return [("服务内容", state.description or "（无说明）"), ("购买主体", dept or "（未指定）")]
+
     def _node(self, uid: str) -> TreeNode:
         state = self.states[uid]
         dept = self.departments.get(state.department, state.department) if state.department else None
@@ -299,6 +307,8 @@ class _Tree:
                 node.recoded = (change.old_code, change.new_code)
             elif isinstance(change, Modified):
                 node.fields = [FieldLine(f.label, _text(f.old), _text(f.new)) for f in change.fields]
+            elif isinstance(change, Added | Removed):
+                node.content = self._content(change.state)
         return node
 
 
@@ -383,7 +393,11 @@ def merge_preview(session: Session, draft_id: int, *, actor: User) -> MergePrevi
     known = {**sub.base, **sub.theirs, **result.merged}
     seen = {c.key for c in raw.conflicts}
     clashes = [*raw.conflicts, *(c for c in result.conflicts if c.key not in seen)]
-    views = [_conflict_view(c, stored.get((c.uid, c.field or "")), c.key in still, known) for c in clashes]
+    hints = _code_hints(session, draft.catalog_id, head.seq, clashes, sub.theirs, known)
+    views = [
+        _conflict_view(c, stored.get((c.uid, c.field or "")), c.key in still, known, hints.get(c.key))
+        for c in clashes
+    ]
     groups: dict[str, list[ConflictView]] = {}
     for v in views:
         groups.setdefault(v.type_uid, []).append(v)
@@ -453,8 +467,55 @@ def _type_of(uid: str | None, known: Mapping[str, NodeState]) -> str:
     return ""
 
 
+@dataclass(frozen=True, slots=True)
+class _CodeHint:
+    """For a new item whose code clashes: the head's item that holds the code, and a free code."""
+
+    holder: NodeState | None
+    free: str | None
+
+
+def _code_hints(
+    session: Session,
+    catalog_id: int,
+    head_seq: int,
+    clashes: Iterable[MergeClash],
+    theirs: Mapping[str, NodeState],
+    known: Mapping[str, NodeState],
+) -> dict[ConflictKey, _CodeHint]:
+    """Return, per duplicate-code conflict of a new item, who holds its code in the head and the next
+    free code under its parent (taken: the head's children of that parent and the draft's)."""
+    hints: dict[ConflictKey, _CodeHint] = {}
+    for clash in clashes:
+        new = clash.theirs
+        if not _recodable(clash.field or "", clash.kind) or not isinstance(new, NodeState):
+            continue
+        if new.parent is None:
+            hints[clash.key] = _CodeHint(None, None)
+            continue
+        siblings = [
+            n.state
+            for n in store.load_nodes(session, catalog_id, head_seq, parent_uids=[new.parent]).values()
+        ]
+        holder = next((n for n in siblings if n.code == new.code and n.uid != clash.uid), None)
+        taken = {n.code for n in siblings} | {n.code for n in theirs.values() if n.parent == new.parent}
+        parent = known.get(new.parent)
+        free = None
+        if parent is not None and new.level > Level.CLASS:
+            try:
+                free = next_child_code(parent.code, new.level, taken)
+            except ValueError:  # the parent's codes are used up: the reviewer types one
+                free = None
+        hints[clash.key] = _CodeHint(holder, free)
+    return hints
+
+
 def _conflict_view(
-    clash: MergeClash, row: MergeConflict | None, still: bool, known: Mapping[str, NodeState]
+    clash: MergeClash,
+    row: MergeConflict | None,
+    still: bool,
+    known: Mapping[str, NodeState],
+    hint: _CodeHint | None = None,
 ) -> ConflictView:
     fld = clash.field or ""
     resolution = row.resolution if row is not None else None
@@ -467,6 +528,14 @@ def _conflict_view(
         chosen = _show(clash.ours if resolution == "ours" else clash.theirs, known)
     shown = decoded if row is not None and resolution == "edit" else clash.theirs
     prefill = shown.code if isinstance(shown, Placement | NodeState) else shown
+    base, head = _show(clash.base, known), _show(clash.ours, known)
+    if hint is not None:
+        if clash.base is None:
+            base = "（原版本中没有：草稿新增的条目）"
+        if hint.holder is not None:
+            head = f"编码 {hint.holder.code} 已由「{label(hint.holder)}」使用；采用现行版本即不新增此条目"
+        if hint.free is not None and resolution != "edit":
+            prefill = hint.free
     return ConflictView(
         id=row.id if row is not None else None,
         uid=clash.uid,
@@ -475,8 +544,8 @@ def _conflict_view(
         item=label(known.get(clash.uid) or (clash.base if isinstance(clash.base, NodeState) else None)),
         type_uid=_type_of(clash.uid, known),
         message=clash.message_zh,
-        base=_show(clash.base, known),
-        head=_show(clash.ours, known),
+        base=base,
+        head=head,
         draft=_show(clash.theirs, known),
         prefill="" if prefill is None or isinstance(prefill, dict) else str(prefill),
         resolution=resolution,
