@@ -209,3 +209,20 @@ def test_one_version_can_be_written_alone(session: Session, tmp_path: Path) -> N
     assert not (catalog / "versions" / "2").exists()
     assert not (catalog / "items").exists()
     assert not (catalog / "index.html").exists()
+
+
+def test_publishing_works_where_an_event_loop_is_already_running(session: Session, tmp_path: Path) -> None:
+    # a caller with a running loop in its thread (Playwright's sync API keeps one) must still publish
+    import asyncio
+
+    published_catalog(session, ELDERLY)
+    settings = Settings(
+        database_url=session.get_bind().url.render_as_string(hide_password=False), run_scheduler=False
+    )
+
+    async def inside_a_loop() -> static_site.Published:
+        return static_site.publish(settings, "ceshi", tmp_path / "site")
+
+    result = asyncio.run(inside_a_loop())
+    assert result.failed == []
+    assert (tmp_path / "site" / "catalogs" / "ceshi" / "versions" / "1" / "index.html").is_file()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import unescape
@@ -158,10 +159,31 @@ def publish(settings: Settings, slug: str, out: Path, *, seq: int | None = None)
         result = Published(out)
         _copy_static(settings.static_dir, out)
         crawl = _Crawl(app, static_urls, result, _Scope(slug, seqs, unversioned=latest[slug] in seqs))
-        asyncio.run(crawl.run(_starts(static_urls, slug, seqs)))
+        _run_in_own_loop(crawl, _starts(static_urls, slug, seqs))
         return result
     finally:
         app.state.engine.dispose()
+
+
+def _run_in_own_loop(crawl: _Crawl, starts: list[str]) -> None:
+    """Run the crawl to the end on an event loop of its own thread.
+
+    The caller may already be running a loop in this thread (a sync API such as Playwright's
+    keeps one), where asyncio.run refuses to start; a thread of our own never has one.
+    """
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(crawl.run(starts))
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=target, name="publish-static")
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
 
 
 def _versions(session: Session, slug: str, seq: int | None) -> tuple[set[int], dict[str, int]]:

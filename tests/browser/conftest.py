@@ -29,10 +29,26 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# The pages' behaviour does not depend on the database, which the HTTP tests cover on both;
+# in the browser only the whole-workflow journey runs on each, the rest on SQLite.
+BOTH_DATABASES = {"test_workflow_journey.py"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept, dropped = [], []
     for item in items:
-        if "tests/browser/" in str(item.path).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.browser)
+        if "tests/browser/" not in str(item.path).replace(os.sep, "/"):
+            kept.append(item)
+            continue
+        item.add_marker(pytest.mark.browser)
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")  # type: ignore[attr-defined]
+        if backend not in (None, "sqlite") and item.path.name not in BOTH_DATABASES:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
