@@ -27,8 +27,9 @@ lint: install
 	$(BIN)/ruff format --check app tests migrations/env.py $(wildcard bench)
 	$(BIN)/mypy
 
+# Two or more workers (one per core), each test file on one of them: module fixtures are built once.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 bench: install
 	$(BIN)/python bench/run_all.py
