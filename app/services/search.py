@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,9 @@ class SearchPage:
 # ---- indexing -------------------------------------------------------------------------
 
 
+_INDEXING = threading.Lock()
+
+
 def index_unindexed(sessions: sessionmaker[Session]) -> int:
     """Index every published version the index lacks, each in its own transaction; return how many items.
 
@@ -88,7 +92,7 @@ def index_unindexed(sessions: sessionmaker[Session]) -> int:
     is picked up by the next call.
     """
     written = 0
-    with sessions() as session:
+    with _INDEXING, sessions() as session:  # one at a time here; another process may still race (below)
         missing = session.scalars(
             select(Version)
             .where(Version.status == "published")
@@ -96,12 +100,15 @@ def index_unindexed(sessions: sessionmaker[Session]) -> int:
             .order_by(Version.id)
         ).all()
         for version in missing:
-            try:
-                written += index_version(session, version)
-                session.commit()
-            except Exception:  # another process indexing it at the same moment: its copy stands
-                session.rollback()
-                logging.getLogger(__name__).exception("indexing version %s for search failed", version.id)
+            for attempt in (1, 2):  # a second try after another process took the same new ids
+                try:
+                    written += index_version(session, version)
+                    session.commit()
+                    break
+                except Exception:
+                    session.rollback()
+                    if attempt == 2:
+                        logging.getLogger(__name__).exception("indexing version %s failed", version.id)
     return written
 
 
