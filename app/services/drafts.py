@@ -196,7 +196,7 @@ def write_changes(
         for uid, new in changes.items()
         if not (uid in base and base[uid].state == new) and not (uid not in base and new is None)
     }
-    new_ids = store.ensure_nodes(
+    new_ids = draft_store.ensure_nodes_bulk(
         session, draft.catalog_id, [u for u, (old, _) in pairs.items() if old is None]
     )
     rows = (

@@ -15,8 +15,8 @@ from app.catalog.nodes import Level, NodeState
 from app.catalog.sheet import Problem, RawTable, Severity
 from app.catalog.text import name_key
 from app.catalog.validation import ClassRef, ImportContext, ParsedItem, TypeRef, validate
-from app.db import draft_store, queries, store
-from app.db.models import Catalog, Draft, User
+from app.db import queries, store
+from app.db.models import Catalog, User
 from app.errors import NotFound
 from app.services import audit, browse, drafts, screening_files
 from app.services.catalogs import new_uid
@@ -112,7 +112,7 @@ def _import(
         department_id=department_id,
         title=f"导入：{request.filename or '表格'}",
     )
-    result.counts = _write_changes(session, draft, desired, base)
+    result.counts = drafts.write_changes(session, draft, desired, base)
     screening_files.store_import_findings(session, draft, desired, base, screened)
     result.draft_id = draft.id
     audit.record(
@@ -132,34 +132,6 @@ def _import(
     )
     session.commit()
     return result
-
-
-def _write_changes(
-    session: Session,
-    draft: Draft,
-    changes: Mapping[str, NodeState | None],
-    base: Mapping[str, store.StoredNode],
-) -> drafts.ChangeCounts:
-    """Do what drafts.write_changes does (the same rows, in the same order), with a whole file's nodes.
-
-    Only the nodes are found and made differently: store.ensure_nodes looks uids up 5,000 at a
-    time and inserts row by row (10 s and more for 650,000 new items); the bulk path reads the
-    catalog's nodes once and inserts through the driver.
-    """
-    pairs = {
-        uid: (base[uid].state if uid in base else None, new)
-        for uid, new in changes.items()
-        if not (uid in base and base[uid].state == new) and not (uid not in base and new is None)
-    }
-    new_ids = draft_store.ensure_nodes_bulk(
-        session, draft.catalog_id, [u for u, (old, _) in pairs.items() if old is None]
-    )
-    rows = (
-        (base[u].node_id if u in base else new_ids[u], base[u].revision_id if u in base else None, old, new)
-        for u, (old, new) in pairs.items()
-    )
-    draft_store.insert_changes(session, draft.id, rows)
-    return drafts.count(pairs)
 
 
 REPORT_ALL_ROWS_UP_TO = 20_000
