@@ -437,6 +437,18 @@ def _search_reindex(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _search_update(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.engine import make_engine, make_sessionmaker
+    from app.services import search
+
+    if args.background and hasattr(os, "nice"):
+        os.nice(10)  # the app's worker: requests being served come first
+    items = search.index_unindexed(make_sessionmaker(make_engine(settings.database_url)))
+    if not args.background:
+        print(f"已为尚未编入索引的已公开版本建立索引：{items} 个条目")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -562,6 +574,9 @@ def build_parser() -> argparse.ArgumentParser:
     reindex = search_sub.add_parser("reindex", help="重建已公开版本的搜索索引")
     reindex.add_argument("--catalog", metavar="SLUG", help="只重建该目录（默认：全部目录）")
     reindex.set_defaults(run=_search_reindex)
+    update = search_sub.add_parser("update", help="为尚未编入索引的已公开版本建立索引（公开后网站自动进行）")
+    update.add_argument("--background", action="store_true", help=argparse.SUPPRESS)
+    update.set_defaults(run=_search_update)
     return parser
 
 

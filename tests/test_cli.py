@@ -208,7 +208,7 @@ def test_publish_static_writes_public_versions_and_refuses_others(fresh_url: str
     )
 
 
-def test_search_reindex(fresh_url: str) -> None:
+def test_search_update_and_reindex(fresh_url: str) -> None:
     from app.db.engine import make_engine, make_sessionmaker
     from tests.factories import ELDERLY, published_catalog
 
@@ -217,6 +217,11 @@ def test_search_reindex(fresh_url: str) -> None:
     with make_sessionmaker(engine)() as session:
         published_catalog(session, ELDERLY)
     engine.dispose()
+    update = run("search", "update", url=fresh_url)  # the factory publishes without indexing
+    assert update.returncode == 0, update.stderr
+    assert update.stdout.strip() == f"已为尚未编入索引的已公开版本建立索引：{len(ELDERLY)} 个条目"
+    again = run("search", "update", url=fresh_url)
+    assert again.stdout.strip() == "已为尚未编入索引的已公开版本建立索引：0 个条目"
     done = run("search", "reindex", url=fresh_url)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("已重建全部已公开版本的搜索索引：")

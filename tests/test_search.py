@@ -222,9 +222,57 @@ def test_a_published_version_missing_from_the_index_is_picked_up(session: Sessio
     versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=None, index=False)
     assert _uids(search.search(session, SearchQuery(q="保洁"))) == []
     written = search.index_unindexed(sessions_for(session.get_bind()))  # type: ignore[arg-type]
-    assert written == len(ELDERLY) + len(MORE)  # version 2 (version 1 was never published here)
+    # version 2, and version 1 (published unindexed by the factory, superseded now, still public)
+    assert written == len(ELDERLY) + len(MORE) + len(ELDERLY)
     session.expire_all()
     assert _uids(search.search(session, SearchQuery(q="保洁"))) == [built.uid("m2")]
+    in_first = search.search(session, SearchQuery(q="保洁", catalog="ceshi", version=1))
+    assert _uids(in_first) == []  # 保洁 came with version 2
+    assert _uids(search.search(session, SearchQuery(q="养老", catalog="ceshi", version=1)))
+
+
+def test_background_indexing_commits_in_batches_and_a_failed_attempt_leaves_nothing_behind(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.db import search_store
+    from app.db.engine import make_sessionmaker as sessions_for
+
+    built = published_catalog(session, ELDERLY, later=MORE, status="issued")
+    search.reindex(session)  # version 1
+    versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=None, index=False)
+    monkeypatch.setattr(search, "_BATCH", 2)  # several commits for this small version
+    real_insert, calls = search_store.insert_entries, []
+
+    def insert_failing_once(session: Session, rows: list[dict[str, object]], texts: object) -> None:
+        calls.append(len(rows))
+        if len(calls) == 3:  # the first attempt dies after two committed batches
+            raise RuntimeError("the disk is full")
+        real_insert(session, rows, texts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search_store, "insert_entries", insert_failing_once)
+    written = search.index_unindexed(sessions_for(session.get_bind()))  # type: ignore[arg-type]
+    items = len(ELDERLY) + len(MORE)
+    assert written == items
+    assert calls[:2] == [2, 2]
+    assert len(calls) == 3 + -(-items // 2)  # the second attempt wrote all
+    session.expire_all()
+    [_, recorded] = search_store.indexed_versions(session)
+    ids = sorted(session.scalars(select(SearchEntry.id).where(SearchEntry.version_id == recorded.version_id)))
+    assert len(ids) == items  # the first attempt's committed batches are gone
+    assert (recorded.first_id, recorded.last_id, recorded.items) == (ids[0], ids[-1], items)
+    assert ids == list(range(ids[0], ids[0] + items))
+    assert _uids(search.search(session, SearchQuery(q="保洁"))) == [built.uid("m2")]
+
+
+def test_a_search_range_never_spans_ids_no_recorded_version_owns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.db import search_store
+    from app.db.search_store import IndexedVersion
+
+    recorded = [IndexedVersion(1, 1, 10, 10), IndexedVersion(2, 11, 20, 10), IndexedVersion(3, 31, 40, 10)]
+    monkeypatch.setattr(search_store, "indexed_versions", lambda _session: recorded)
+    # 21..30: entries of an indexing that stopped part-way; never searched
+    assert search._ranges(None, {1, 2, 3}) == [(1, 20), (31, 40)]  # type: ignore[arg-type]
+    assert search._ranges(None, {1, 3}) == [(1, 10), (31, 40)]  # type: ignore[arg-type]
 
 
 def test_drafts_and_unpublished_versions_are_not_searchable(session: Session) -> None:
@@ -369,3 +417,69 @@ def test_the_comparison_is_not_vacuous(demo_pair: tuple[Session, Session]) -> No
     lite, _pg = demo_pair
     totals = {q: search.search(lite, SearchQuery(q=q)).total for q in ("养老", "yanglao", "ylfw", "养老服务")}
     assert all(n > 5 for n in totals.values()), totals
+
+
+def test_the_indexing_worker_reports_its_failure_in_the_log_and_raises_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from app.config import Settings
+
+    missing = Settings(database_url=f"sqlite:///{tmp_path}/no-such-folder/db.sqlite", run_scheduler=False)
+    search.index_in_worker(missing, None)  # type: ignore[arg-type]
+    [record] = [r for r in caplog.records if "indexing worker failed" in r.getMessage()]
+    assert "Traceback" in record.getMessage() or "错误" in record.getMessage()
+
+
+def test_publications_while_the_worker_runs_queue_one_more_worker_not_one_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import threading
+
+    from app.config import Settings
+
+    started, release, runs = threading.Event(), threading.Event(), []
+
+    def run(command: list[str], **_kwargs: object) -> subprocess.CompletedProcess[str]:
+        runs.append(command)
+        started.set()
+        release.wait(10)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(subprocess, "run", run)  # search calls it as subprocess.run
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/db.sqlite", run_scheduler=False)
+    first = threading.Thread(target=search.index_in_worker, args=(settings, None))
+    first.start()
+    assert started.wait(10)
+    queued = [threading.Thread(target=search.index_in_worker, args=(settings, None)) for _ in range(3)]
+    for t in queued:
+        t.start()
+    for t in queued:
+        t.join(0.5)
+    assert sum(t.is_alive() for t in queued) == 1  # one waits its turn; the others return at once
+    release.set()
+    for t in (first, *queued):
+        t.join(10)
+    assert len(runs) == 2  # the running worker, and one for every publication during it
+    assert runs[0][-3:] == ["search", "update", "--background"]
+
+
+def test_one_indexer_at_a_time_across_connections(session: Session) -> None:
+    import threading
+
+    from app.db import search_store
+    from app.db.engine import make_sessionmaker as sessions_for
+
+    published_catalog(session, ELDERLY, later=MORE, status="issued")
+    versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=None, index=False)
+    written: list[int] = []
+    other = threading.Thread(
+        target=lambda: written.append(search.index_unindexed(sessions_for(session.get_bind())))  # type: ignore[arg-type]
+    )
+    with search_store.one_indexer(session):  # as another process's indexer would hold it
+        other.start()
+        other.join(1.0)
+        assert other.is_alive()  # waiting for the lock
+        assert written == []
+    other.join(30)
+    assert written == [len(ELDERLY) + len(MORE) + len(ELDERLY)]

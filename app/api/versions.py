@@ -62,5 +62,7 @@ def publish(
 ) -> dict[str, Any]:
     _check(session, user, slug, seq, VersionAction.PUBLISH)
     published = _out(versions.publish(session, slug, seq, actor=user, index=False))
-    later.add_task(search.index_unindexed, request.app.state.sessions)  # after the answer
+    later.add_task(
+        search.index_in_worker, request.app.state.settings, request.app.state.sessions
+    )  # after the answer
     return published

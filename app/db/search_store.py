@@ -10,6 +10,7 @@ tsvector GIN index. A version's entries take consecutive ids, in code order.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ from sqlalchemy import Connection, delete, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from app.catalog import search_text
-from app.catalog.search_text import Keys
 from app.db import queries
 from app.db.models import Department, Node, NodeRevision, SearchEntry, SearchVersion
 
@@ -28,6 +28,7 @@ _PG_INDEXES = (  # as migration 0007 creates them
     "WITH (fastupdate = off)",
     "CREATE INDEX ix_search_entries_grams ON search_entries USING gin (grams) WITH (fastupdate = off)",
 )
+_INDEXER_LOCK_KEY = int.from_bytes(b"guidecat")  # this app's advisory lock on a shared server
 ENTRY_COLUMNS = (
     "id", "version_id", "catalog_id", "node_id", "uid", "level", "code", "name", "description",
     "class_code", "type_code", "type_uid", "type_name", "path", "department_code", "department_name",
@@ -58,6 +59,58 @@ def bulk_load(session: Session) -> Iterator[None]:
         return
     for table in ("search_trigram", "search_grams"):
         session.execute(text(f"INSERT INTO {table}({table}) VALUES ('optimize')"))
+
+
+@contextmanager
+def one_indexer(session: Session) -> Iterator[None]:
+    """Hold, across processes, the lock that lets one indexer at a time write entries.
+
+    An indexer commits in batches, so a table lock taken in one transaction would not keep
+    the ids of a version consecutive: PostgreSQL takes a session advisory lock on a
+    connection of its own, SQLite an exclusive flock on a file beside the database.
+    """
+    bind = session.get_bind()
+    url = bind.engine.url
+    if url.get_backend_name() == "postgresql":
+        with bind.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _INDEXER_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _INDEXER_LOCK_KEY})
+                conn.commit()
+        return
+    database = url.database or ":memory:"
+    if database == ":memory:" or database.startswith("file:"):  # no other process can open it
+        yield
+        return
+    with open(f"{database}.search-lock", "a+b") as lock_file:
+        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
+def pause_merging(session: Session) -> None:
+    """SQLite: stop FTS5 merging index segments inside the writes (a merge can hold the write
+    lock for ~100 ms); `merge_step` does that work afterwards in small steps. Persistent."""
+    if dialect(session) == "sqlite" and has_fts(session):
+        for table in ("search_trigram", "search_grams"):
+            session.execute(text(f"INSERT INTO {table}({table}, rank) VALUES ('automerge', 0)"))
+
+
+def merge_step(session: Session, pages: int = 64) -> bool:
+    """SQLite: merge up to `pages` pages of each FTS5 table's segments; return whether work is left."""
+    if dialect(session) != "sqlite" or not has_fts(session):
+        return False
+    raw = session.connection().connection.driver_connection
+    left = False
+    for table in ("search_trigram", "search_grams"):
+        before = raw.total_changes  # type: ignore[union-attr]
+        session.execute(
+            text(f"INSERT INTO {table}({table}, rank) VALUES ('merge', :pages)"), {"pages": pages}
+        )
+        left |= raw.total_changes - before >= 2  # type: ignore[union-attr]  # FTS5's "more to do" signal
+    return left
 
 
 def has_fts(session: Session) -> bool:
@@ -119,32 +172,36 @@ def next_id(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(SearchEntry.id), 0))) or 0) + 1
 
 
-def insert_entries(session: Session, rows: Sequence[dict[str, Any]], keys: Sequence[Keys]) -> None:
-    """Write entries (dicts of ENTRY_COLUMNS) and their index texts `keys`, row for row."""
+def insert_entries(
+    session: Session, rows: Sequence[dict[str, Any]], texts: Sequence[tuple[str, str]]
+) -> None:
+    """Write entries (dicts of ENTRY_COLUMNS) and their (trigram text, bigram tokens), row for row."""
     if not rows:
         return
     if dialect(session) == "postgresql":
-        _copy_postgres(session.connection(), rows, keys)
+        _copy_postgres(session.connection(), rows, texts)
         return
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     cursor.executemany(_SQLITE_INSERT, [tuple(r[c] for c in ENTRY_COLUMNS) for r in rows])
     ids = [r["id"] for r in rows]
     cursor.executemany(
         "INSERT INTO search_trigram(rowid, t) VALUES (?, ?)",
-        [(i, k.trigram_text()) for i, k in zip(ids, keys, strict=True)],
+        [(i, t) for i, (t, _) in zip(ids, texts, strict=True)],
     )
     cursor.executemany(
         "INSERT INTO search_grams(rowid, g) VALUES (?, ?)",
-        [(i, k.gram_tokens()) for i, k in zip(ids, keys, strict=True)],
+        [(i, g) for i, (_, g) in zip(ids, texts, strict=True)],
     )
 
 
-def _copy_postgres(conn: Connection, rows: Sequence[dict[str, Any]], keys: Sequence[Keys]) -> None:
+def _copy_postgres(
+    conn: Connection, rows: Sequence[dict[str, Any]], texts: Sequence[tuple[str, str]]
+) -> None:
     columns = ", ".join((*ENTRY_COLUMNS, "search_text", "grams"))
     raw = conn.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(f"COPY search_entries ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]
-        for row, k in zip(rows, keys, strict=True):
-            copy.write_row([*(row[c] for c in ENTRY_COLUMNS), k.trigram_text(), k.gram_tokens()])
+        for row, (trigram_text, grams) in zip(rows, texts, strict=True):
+            copy.write_row([*(row[c] for c in ENTRY_COLUMNS), trigram_text, grams])
 
 
 def record_version(session: Session, *, version_id: int, catalog_id: int, first_id: int, items: int) -> None:
@@ -197,6 +254,14 @@ def forget_version(session: Session, version_id: int) -> None:
     session.execute(delete(SearchVersion).where(SearchVersion.version_id == version_id))
 
 
+def forget_partial(session: Session, version_id: int) -> None:
+    """Remove the entries of an indexing of `version_id` that stopped before it was recorded."""
+    recorded = session.get(SearchVersion, version_id) is not None
+    started = session.scalar(select(SearchEntry.id).where(SearchEntry.version_id == version_id).limit(1))
+    if started is not None and not recorded:
+        forget_version(session, version_id)
+
+
 def forget_all(conn: Connection) -> None:
     """Empty the whole index (entries, ranges and SQLite's FTS5 tables)."""
     if conn.dialect.name == "sqlite":
@@ -209,15 +274,3 @@ def forget_all(conn: Connection) -> None:
         return
     conn.execute(delete(SearchEntry))
     conn.execute(delete(SearchVersion))
-
-
-def iter_chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    """Yield lists of at most `size` rows."""
-    chunk: list[dict[str, Any]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

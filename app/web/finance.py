@@ -143,7 +143,9 @@ def publish_version(
 ) -> Response:
     def do() -> Outcome:
         v = admin.publish(session, slug, seq, actor=user, index=False)
-        later.add_task(search.index_unindexed, request.app.state.sessions)  # after the answer
+        later.add_task(
+            search.index_in_worker, request.app.state.settings, request.app.state.sessions
+        )  # after the answer
         return Outcome(f"第{seq}版（{v.label}）已公开，公众现在可以查看", f"version-{slug}-{seq}")
 
     view = _versions_view(request, session, user, today, slug)
