@@ -193,6 +193,41 @@ def test_move_with_the_picker_and_reorder(editor: tuple[TestClient, str, int], w
     assert own.findall(reordered.text) == list(reversed(order))
 
 
+def test_a_sub_item_moves_under_another_of_the_departments_items(
+    editor: tuple[TestClient, str, int], w: World, session: Session
+) -> None:
+    client, csrf, d = editor
+    i5, i1, i2, i3 = (w.built.uid(k) for k in ("i5", "i1", "i2", "i3"))
+    picker = client.get(f"/drafts/{d}/items/{i5}/move", headers=HX)
+    assert "移到三级目录" in picker.text
+    assert f'value="{i1}" disabled' in picker.text  # where it is now
+    assert f'value="{i2}"' in picker.text
+    assert f'value="{i3}"' not in picker.text  # another department's item
+    assert f'value="{w.built.type_uid("A06")}"' not in picker.text  # not a type
+    moved = client.post(f"/drafts/{d}/items/{i5}/move", data={"parent": i2, "lock": 1}, headers=_hx(csrf))
+    assert moved.status_code == 200, moved.text
+    item_two = moved.text.split(f'id="item-{i2}"')[1].split('id="item-')[1]
+    assert item_two.startswith(i5)  # now listed under 养老机构服务质量评估
+    session.expire_all()
+    draft = drafts.open_draft(session, d)
+    [change] = [c for c in draft.changes if c.uid == i5]
+    assert change.proposed is not None
+    assert change.proposed.parent == i2
+    i2_code = re.search(rf'value="{i2}">(\S+) ', picker.text)
+    assert i2_code
+    assert change.proposed.code.startswith(i2_code.group(1))  # a code under its new item
+    assert len(change.proposed.code) == len(i2_code.group(1)) + 2
+    refused = client.post(f"/drafts/{d}/items/{i5}/move", data={"parent": i3, "lock": 2}, headers=_hx(csrf))
+    assert refused.status_code == 403
+    wrong_level = client.post(
+        f"/drafts/{d}/items/{i5}/move",
+        data={"parent": w.built.type_uid("A06"), "lock": 2},
+        headers=_hx(csrf),
+    )
+    assert wrong_level.status_code == 422
+    assert "四级目录只能移到三级目录下" in wrong_level.text
+
+
 def test_screening_fragment_while_typing_writes_nothing(
     editor: tuple[TestClient, str, int], session: Session
 ) -> None:

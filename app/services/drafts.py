@@ -445,6 +445,8 @@ def move_item(
     access.check_item(session, actor, current)
     if target.level != current.level - 1:
         raise InvalidInput(f"{current.level.label}只能移到{Level(current.level - 1).label}下")
+    if target.level >= Level.ITEM:  # a 四级 sub-item moves only under an item its department may change
+        access.check_item(session, actor, target)
     if current.parent == parent:
         return current
     code = next_child_code(target.code, current.level, edit.taken_codes(parent))
