@@ -84,6 +84,23 @@ def test_same_field_two_ways_is_a_stored_conflict_until_resolved(session: Sessio
     assert states(session, built, 2)[built.uid("i1")].name == "居家养老综合服务"
 
 
+def test_a_conflict_keeps_its_id_from_one_blocked_attempt_to_the_next(session: Session, built: Built) -> None:
+    first = edited(session, built, "i1", name="社区居家养老上门服务", description="上门提供助餐服务。")
+    second = edited(session, built, "i1", name="居家养老综合服务", description="提供助餐、助洁服务。")
+    merging.merge_draft(session, first.id, actor=None)
+    before = {(c.field, c.id) for c in merging.merge_draft(session, second.id, actor=None).conflicts}
+    assert {f for f, _ in before} == {"name", "description"}
+    settled, left_open = max(before, key=lambda fi: fi[1]), min(before, key=lambda fi: fi[1])
+    merging.resolve_conflict(session, second.id, settled[1], take="theirs", actor=None)
+    again = merging.merge_draft(session, second.id, actor=None)  # still blocked: one is open
+    assert not again.merged
+    assert [(c.field, c.id) for c in again.conflicts] == [left_open]  # not a new row with a new id
+    assert {(c.field, c.id, c.resolution) for c in merging.conflicts(session, second.id)} == {
+        (*settled, "theirs"),
+        (*left_open, None),
+    }
+
+
 def test_an_edited_resolution_is_used(session: Session, built: Built) -> None:
     first = edited(session, built, "i1", name="社区居家养老上门服务")
     second = edited(session, built, "i1", name="居家养老综合服务")

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level, NodeState
@@ -198,32 +198,26 @@ def decode(field: str | None, uid: str, value: Any) -> object:
 
 
 def _store_conflicts(session: Session, draft_id: int, conflicts: tuple[Conflict, ...]) -> list[MergeConflict]:
-    session.execute(
-        delete(MergeConflict).where(MergeConflict.draft_id == draft_id, MergeConflict.resolution.is_(None))
-    )
-    kept = {
-        (c.uid, c.field): c
-        for c in session.scalars(select(MergeConflict).where(MergeConflict.draft_id == draft_id))
+    """Store the conflicts an attempt found, each in the row it had before (ids stay, so a page
+    open on them stays good); forget open ones that are gone, keep resolutions that settled theirs."""
+    stored = {
+        (r.uid, r.field): r
+        for r in session.scalars(select(MergeConflict).where(MergeConflict.draft_id == draft_id))
     }
     rows = []
     for c in conflicts:
-        field = c.field or ""
-        old = kept.get((c.uid, field))
-        if old is not None:  # a resolution that no longer settles it: ask again
-            session.delete(old)
-            session.flush()
-        row = MergeConflict(
-            draft_id=draft_id,
-            uid=c.uid,
-            field=field,
-            kind=str(c.kind),
-            message=c.message_zh,
-            base=encode(c.field, c.base),
-            ours=encode(c.field, c.ours),
-            theirs=encode(c.field, c.theirs),
-        )
-        session.add(row)
+        row = stored.pop((c.uid, c.field or ""), None)
+        if row is None:
+            row = MergeConflict(draft_id=draft_id, uid=c.uid, field=c.field or "")
+            session.add(row)
+        elif row.resolution is not None:  # a resolution that no longer settles it: ask again
+            row.resolution = row.value = row.resolved_by_id = row.resolved_at = None
+        row.kind, row.message = str(c.kind), c.message_zh
+        row.base, row.ours, row.theirs = (encode(c.field, v) for v in (c.base, c.ours, c.theirs))
         rows.append(row)
+    for row in stored.values():
+        if row.resolution is None:
+            session.delete(row)
     session.flush()
     return rows
 
