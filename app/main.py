@@ -25,15 +25,18 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.requests import RequestIdMiddleware
 from app.services import publication
 from app.web import (
-    admin_pages,
     auth_pages,
+    departments_pages,
     editor_pages,
     errors,
     finance,
+    merge_pages,
     public,
     review_pages,
+    rules_pages,
     search_pages,
     stats_pages,
+    users_pages,
 )
 from app.web.cache import PageCache
 from app.web.templating import make_environment
@@ -89,7 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stats_pages.router)
     app.include_router(editor_pages.router)
     app.include_router(review_pages.router)
-    app.include_router(admin_pages.router)
+    app.include_router(merge_pages.router)
+    app.include_router(users_pages.router)
+    app.include_router(departments_pages.router)
+    app.include_router(rules_pages.router)
     return app
 
 

@@ -17,7 +17,7 @@ from app.auth import MaybeUser, SignedIn
 from app.db.models import User
 from app.deps import SessionDep
 from app.errors import NotFound
-from app.services import access, admin, publication, publication_board, search, versions
+from app.services import access, admin_versions, publication, publication_board, search, versions
 from app.services.publication_board import BoardSort
 from app.services.screening_versions import FindingFilter, version_findings
 from app.web.admin_pages import Outcome, View, answer, parse_date, show, to_login
@@ -73,7 +73,7 @@ def _versions_view(
 
     def view(**extras: Any) -> Response:
         only = slug if is_fragment_request(request) else None
-        shown = admin.catalog_versions(session, user, today=today, slug=only)
+        shown = admin_versions.catalog_versions(session, user, today=today, slug=only)
         role = access.role_of(user)
         return show(
             request, "admin/versions.html", "admin/_catalog.html", user=user, catalogs=shown, acted=slug,
@@ -102,7 +102,7 @@ def open_version(
     label: Annotated[str, Form()] = "",
 ) -> Response:
     def do() -> Outcome:
-        v = admin.open_version(session, slug, label=label, actor=user)
+        v = admin_versions.open_version(session, slug, label=label, actor=user)
         return Outcome(f"已新建第{v.seq}版（{v.label}），编制中", f"version-{slug}-{v.seq}")
 
     view = _versions_view(request, session, user, today, slug)
@@ -122,7 +122,7 @@ def issue_version(
 ) -> Response:
     def do() -> Outcome:
         on = parse_date(issued_on, "印发日期")
-        v = admin.issue(session, slug, seq, doc_number=doc_number, on=on, actor=user)
+        v = admin_versions.issue(session, slug, seq, doc_number=doc_number, on=on, actor=user)
         deadline = v.publication_deadline.isoformat() if v.publication_deadline else "—"
         return Outcome(f"第{seq}版已印发（{v.doc_number}），须在 {deadline} 前公开", f"version-{slug}-{seq}")
 
@@ -142,7 +142,7 @@ def publish_version(
     later: BackgroundTasks,
 ) -> Response:
     def do() -> Outcome:
-        v = admin.publish(session, slug, seq, actor=user, index=False)
+        v = admin_versions.publish(session, slug, seq, actor=user, index=False)
         later.add_task(
             search.index_in_worker, request.app.state.settings, request.app.state.sessions
         )  # after the answer

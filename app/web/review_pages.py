@@ -1,4 +1,4 @@
-"""The review desk: the reviewer's queue, a draft's review page, and the merge page with its conflicts.
+"""The review desk: the reviewer's queue and a draft's review page with its decision, comments and findings.
 
 Every form works without JavaScript (a POST, then a redirect); with htmx the same routes answer
 the partial the page includes. A refused form comes back as that partial with the message in
@@ -7,9 +7,7 @@ place: 422 for bad input, 409 for a stale view (with a reload link), 403 for a r
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,44 +15,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.auth import MaybeUser, SignedIn
 from app.db.models import User
 from app.deps import SessionDep
-from app.errors import CatalogError, Conflict, Forbidden, InvalidInput, InvalidTransition
-from app.services import review, review_view, screening
-from app.services.review_view import Show
+from app.errors import CatalogError, Conflict
+from app.services import review, review_diff, review_view, screening
+from app.services.review_diff import Show
 from app.web.errors import status_of
+from app.web.review_forms import NOTICES, REFUSALS, Text, login, toast
 from app.web.templating import is_fragment_request, render
 
 router = APIRouter(include_in_schema=False)
-
-# What a form may be refused with and still come back in place; anything else goes to web/errors.
-REFUSALS = (InvalidInput, Conflict, Forbidden, InvalidTransition)
-NOTICES = {
-    "approve": "已审核通过，可以合并。",
-    "return": "已退回部门修改，理由已随草稿送回。",
-    "comment": "评论已发表。",
-    "override": "已记录例外及理由。",
-    "resolve": "冲突处理已记录。",
-    "merge": "已合并。",
-}
-Text = Annotated[str, Form()]
-
-
-def _login(request: Request) -> Response:
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
 
 def _page(draft_id: int, notice: str, anchor: str = "") -> Response:
     return RedirectResponse(f"/review/drafts/{draft_id}?notice={notice}{anchor}", status_code=303)
 
 
-def _toast(response: Response, notice: str) -> Response:
-    response.headers["HX-Trigger"] = json.dumps({"guidecat:toast": NOTICES[notice]})  # ASCII-escaped
-    return response
-
-
 @router.get("/review", response_class=HTMLResponse)
 def queue_page(request: Request, session: SessionDep, user: MaybeUser) -> Response:
     if user is None:
-        return _login(request)
+        return login(request)
     return render(request, "review/queue.html", user=user, desk=review_view.queue(session, actor=user))
 
 
@@ -69,8 +47,8 @@ def draft_page(
     notice: Annotated[str, Query()] = "",
 ) -> Response:
     if user is None:
-        return _login(request)
-    page = review_view.review_page(session, draft_id, actor=user, show=show, type_uid=type or None)
+        return login(request)
+    page = review_diff.review_page(session, draft_id, actor=user, show=show, type_uid=type or None)
     partial = is_fragment_request(request) and request.headers.get("HX-Target") == "diff"
     return render(
         request,
@@ -93,7 +71,7 @@ def _refused(
     if is_fragment_request(request):
         context = {"errors": errors, "values": values, "notice": None, **partial}
         return render(request, template, status_code=status_of(exc), user=user, **context)
-    page = review_view.review_page(session, target, actor=user)
+    page = review_diff.review_page(session, target, actor=user)
     return render(
         request,
         "review/draft.html",
@@ -143,7 +121,7 @@ def _decide(
         notice=NOTICES[act],
         stale=False,
     )
-    return _toast(page, act)
+    return toast(page, act)
 
 
 @router.post("/review/drafts/{draft_id}/approve", response_class=HTMLResponse)
@@ -206,7 +184,7 @@ def comment(
         errors={},
         values={},
     )
-    return _toast(page, "comment")
+    return toast(page, "comment")
 
 
 @router.post("/review/drafts/{draft_id}/items/{uid}/overrides", response_class=HTMLResponse)
@@ -253,119 +231,4 @@ def override(
         errors={},
         values={},
     )
-    return _toast(page, "override")
-
-
-# --- merging ------------------------------------------------------------------------------
-
-
-def _merge_answer(
-    request: Request,
-    session: SessionDep,
-    user: User,
-    draft_id: int,
-    *,
-    status_code: int = 200,
-    **context: Any,
-) -> Response:
-    """Answer with the merge body (htmx) or the whole merge page, as the preview now stands."""
-    preview = review_view.merge_preview(session, draft_id, actor=user)
-    template = "review/_merge.html" if is_fragment_request(request) else "review/merge.html"
-    context = {
-        "errors": {},
-        "values": {},
-        "notice": None,
-        "fresh": None,
-        "written": None,
-        "stale": False,
-        **context,
-    }
-    return render(request, template, status_code=status_code, user=user, preview=preview, **context)
-
-
-@router.get("/review/drafts/{draft_id}/merge", response_class=HTMLResponse)
-def merge_page(
-    request: Request, draft_id: int, session: SessionDep, user: MaybeUser, notice: str = ""
-) -> Response:
-    if user is None:
-        return _login(request)
-    return _merge_answer(request, session, user, draft_id, notice=NOTICES.get(notice))
-
-
-@router.post("/review/drafts/{draft_id}/merge", response_class=HTMLResponse)
-def merge(request: Request, draft_id: int, session: SessionDep, user: SignedIn, seen: Text = "") -> Response:
-    review_view.reviewer_draft(session, draft_id, actor=user)
-    try:
-        seen_preview, outcome = review_view.merge_seen(session, draft_id, seen=seen, actor=user)
-    except REFUSALS as exc:
-        session.rollback()
-        stale = isinstance(exc, Conflict)
-        return _merge_answer(
-            request,
-            session,
-            user,
-            draft_id,
-            status_code=status_of(exc),
-            errors={"merge": exc.message},
-            stale=stale,
-        )
-    if not outcome.merged and seen_preview.unregistered:  # the reviewer asked to register them
-        notice = f"已登记 {len(outcome.conflicts)} 个冲突，请逐项或按类处理；目录未作任何改动。"
-        return _merge_answer(request, session, user, draft_id, notice=notice)
-    if not outcome.merged:
-        message = f"还有 {len(outcome.conflicts)} 个冲突需要处理，处理完后再合并；目录未作任何改动。"
-        return _merge_answer(request, session, user, draft_id, status_code=409, errors={"merge": message})
-    response = _merge_answer(
-        request, session, user, draft_id, written=outcome.written, notice=NOTICES["merge"]
-    )
-    return _toast(response, "merge")
-
-
-@router.post("/review/drafts/{draft_id}/merge/conflicts/{conflict_id}", response_class=HTMLResponse)
-def resolve(
-    request: Request,
-    draft_id: int,
-    conflict_id: int,
-    session: SessionDep,
-    user: SignedIn,
-    take: Text = "",
-    value: Text = "",
-) -> Response:
-    try:
-        review_view.resolve_one(session, draft_id, conflict_id, take=take, value=value, actor=user)
-    except REFUSALS as exc:
-        session.rollback()
-        key = "merge" if isinstance(exc, Conflict) else f"conflict:{conflict_id}"
-        return _merge_answer(
-            request,
-            session,
-            user,
-            draft_id,
-            status_code=status_of(exc),
-            errors={key: exc.message},
-            values={key: value},
-            stale=isinstance(exc, Conflict),
-        )
-    if not is_fragment_request(request):
-        return RedirectResponse(f"/review/drafts/{draft_id}/merge?notice=resolve", status_code=303)
-    response = _merge_answer(request, session, user, draft_id, fresh={conflict_id}, notice=NOTICES["resolve"])
-    return _toast(response, "resolve")
-
-
-@router.post("/review/drafts/{draft_id}/merge/conflicts", response_class=HTMLResponse)
-def resolve_type(
-    request: Request, draft_id: int, session: SessionDep, user: SignedIn, take: Text = "", type: Text = ""
-) -> Response:
-    try:
-        done = review_view.resolve_type(session, draft_id, type, take=take, actor=user)
-    except REFUSALS as exc:
-        session.rollback()
-        return _merge_answer(
-            request, session, user, draft_id, status_code=status_of(exc), errors={f"type:{type}": exc.message}
-        )
-    if not is_fragment_request(request):
-        return RedirectResponse(f"/review/drafts/{draft_id}/merge?notice=resolve", status_code=303)
-    response = _merge_answer(
-        request, session, user, draft_id, fresh=set(done), notice=f"已按整类处理 {len(done)} 个冲突。"
-    )
-    return _toast(response, "resolve")
+    return toast(page, "override")
