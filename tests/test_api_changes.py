@@ -6,6 +6,7 @@ import csv
 import io
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from app.services import drafts
@@ -97,6 +98,16 @@ def test_draft_diff_needs_a_finance_token(client: TestClient, session: Session) 
         (["更名"], "社区居家养老服务", "社区居家养老上门服务")
     ]
     assert body["draft"] == draft.id
+    sheet = client.get(
+        f"/api/v1/drafts/{draft.id}/diff?format=xlsx", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert sheet.status_code == 200
+    assert "attachment" in sheet.headers["content-disposition"]
+    rows = list(load_workbook(io.BytesIO(sheet.content), read_only=True).active.iter_rows(values_only=True))
+    assert rows[0][0] == f"测试市政府购买服务指导性目录草稿#{draft.id}新旧对照表（未命名）"
+    assert rows[1][:3] == ("变动类型", "原目录编码", "原名称")
+    [row] = rows[2:]
+    assert (row[0], row[2], row[4]) == ("更名", "社区居家养老服务", "社区居家养老上门服务")
 
 
 def test_a_draft_reads_whole_or_by_pages_with_its_counts(client: TestClient, session: Session) -> None:

@@ -4,12 +4,14 @@ the one-transaction merge), with the in-place answers a refused form gets."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -191,6 +193,20 @@ def test_the_diff_is_the_tree_with_each_change_inline(client: TestClient, rw: Dr
     assert f'action="/review/drafts/{rw.submitted}/return"' in html
     assert f'action="/review/drafts/{rw.submitted}/approve"' in html
     assert "/merge" not in html.split('id="decision"')[1].split("</section>")[0]
+
+
+def test_the_reviewer_downloads_the_drafts_comparison_table_from_the_page(
+    client: TestClient, rw: Drafts
+) -> None:
+    login(client, "reviewer")
+    html = client.get(f"/review/drafts/{rw.submitted}").text
+    link = f"/api/v1/drafts/{rw.submitted}/diff?format=xlsx"
+    assert f'href="{link}"' in html
+    sheet = client.get(link)  # signed in by the page's session cookie
+    assert sheet.status_code == 200
+    rows = list(load_workbook(io.BytesIO(sheet.content), read_only=True).active.iter_rows(values_only=True))
+    assert {r[0] for r in rows[2:]} == {"新增", "撤销", "更名", "移动、内容调整"}
+    assert "老年助餐服务点运营" in {r[4] for r in rows[2:]}
 
 
 def test_a_new_and_a_withdrawn_item_show_what_they_contain(client: TestClient, session: Session) -> None:

@@ -171,18 +171,28 @@ async def version_diff(
     return response
 
 
-@router.get("/drafts/{draft_id}/diff", response_model=DiffOut, summary="草稿相对其基础版本的变动")
+@router.get(
+    "/drafts/{draft_id}/diff",
+    response_model=DiffOut,
+    summary="草稿相对其基础版本的变动",
+    description="`format=csv`（UTF-8 带 BOM）或 `xlsx` 下载草稿的新旧对照表。",
+    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+)
 async def draft_diff(
     draft_id: int,
     session: SessionDep,
     user: FinanceUser,
-    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
 ) -> Response:
     draft = drafts.get_draft(session, draft_id)
     comparison = history.compare_draft(session, draft)
     catalog = browse.catalog_by_id(session, draft.catalog_id)
+    names = browse.department_names(session, catalog)
     if format == "csv":
-        return _csv(comparison, browse.department_names(session, catalog), f"草稿{draft_id}-对照表.csv")
+        return _csv(comparison, names, f"草稿{draft_id}-对照表.csv")
+    if format == "xlsx":
+        title = f"{catalog.name}草稿#{draft_id}新旧对照表（{draft.title or '未命名'}）"
+        return _xlsx(comparison, names, f"草稿{draft_id}-对照表.xlsx", title)
     body = _diff_body(catalog.slug, comparison, None, None, draft_id)
     return Response(body.model_dump_json(), media_type="application/json")
 
