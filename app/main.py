@@ -23,7 +23,7 @@ from app.api import workdays as api_workdays
 from app.config import Settings
 from app.db.engine import make_engine, make_sessionmaker
 from app.requests import RequestIdMiddleware
-from app.services import publication
+from app.services import publication, search
 from app.web import (
     auth_pages,
     departments_pages,
@@ -53,7 +53,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        with publication.background_scheduler(app.state.sessions, enabled=settings.run_scheduler):
+        sessions = app.state.sessions
+        with publication.background_scheduler(
+            sessions,
+            enabled=settings.run_scheduler,
+            index_later=lambda: search.index_in_worker(settings, sessions),  # as a publish from a page
+        ):
             yield
         engine.dispose()
 

@@ -226,6 +226,30 @@ def test_the_schedule_survives_in_the_database_and_a_tick_publishes_it(
     assert scheduler.tick() == []
 
 
+def test_a_tick_can_leave_the_search_indexing_to_after_its_transactions(
+    engine: Engine, s: Setup, two_scheduled: tuple[Version, Version]
+) -> None:
+    from app.db.models import SearchVersion
+    from app.services import search
+
+    sessions = make_sessionmaker(engine)
+    indexed_at_call: list[set[int]] = []
+
+    def index_later() -> None:  # the app starts the indexing worker here
+        with sessions() as check:
+            indexed_at_call.append(set(check.scalars(select(SearchVersion.version_id))))
+        search.index_unindexed(sessions)
+
+    clock = lambda: beijing("2026-02-10T00:00:05")  # noqa: E731
+    scheduler = publication.Scheduler(sessions, clock=clock, index_later=index_later)
+    [published] = scheduler.tick()
+    assert indexed_at_call == [set()]  # committed unindexed, then handed over
+    with sessions() as check:
+        assert published.id in set(check.scalars(select(SearchVersion.version_id)))
+    assert scheduler.tick() == []
+    assert len(indexed_at_call) == 1  # nothing published, nothing to index
+
+
 def test_the_background_scheduler_ticks_at_start(engine: Engine, s: Setup, two_scheduled: object) -> None:
     ticked = threading.Event()
 

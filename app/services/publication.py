@@ -106,11 +106,14 @@ def _audit(
     )
 
 
-def publish_due(session: Session, *, now: datetime, actor: User | None = None) -> list[Version]:
+def publish_due(
+    session: Session, *, now: datetime, actor: User | None = None, index: bool = True
+) -> list[Version]:
     """Publish every issued version scheduled for the Beijing day of `now` or earlier; return them.
 
     Each is published in its own transaction, at `now`; one that another process published
-    first is skipped. With `actor` None the audit trail names the scheduler.
+    first is skipped. With `actor` None the audit trail names the scheduler. With `index`
+    False the caller indexes them for search afterwards.
     """
     due = session.scalars(
         select(Version)
@@ -122,7 +125,9 @@ def publish_due(session: Session, *, now: datetime, actor: User | None = None) -
     for version in due:
         try:
             published.append(
-                versions.publish_version(session, version, at=now, actor=actor, actor_name=SCHEDULER)
+                versions.publish_version(
+                    session, version, at=now, actor=actor, actor_name=SCHEDULER, index=index
+                )
             )
         except (InvalidTransition, OperationalError) as exc:  # published meanwhile, or the row was busy
             session.rollback()
@@ -131,19 +136,31 @@ def publish_due(session: Session, *, now: datetime, actor: User | None = None) -
 
 
 class Scheduler:
-    """Publishes due versions in a background thread: at start, then every `interval` seconds."""
+    """Publishes due versions in a background thread: at start, then every `interval` seconds.
+
+    With `index_later`, what it published is indexed for search by calling that after each
+    transaction (the app runs the indexing worker process); without, inside the transaction.
+    """
 
     def __init__(
-        self, sessions: sessionmaker[Session], *, clock: Clock = real_clock, interval: float = TICK_SECONDS
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        clock: Clock = real_clock,
+        interval: float = TICK_SECONDS,
+        index_later: Callable[[], None] | None = None,
     ) -> None:
         self.sessions, self.clock, self.interval = sessions, clock, interval
+        self.index_later = index_later
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def tick(self) -> list[Version]:
         """Publish what is due at the clock's current time; return the versions published."""
         with self.sessions() as session:
-            published = publish_due(session, now=self.clock())
+            published = publish_due(session, now=self.clock(), index=self.index_later is None)
+        if published and self.index_later is not None:
+            self.index_later()
         for version in published:
             log.info("published version %s (seq %s) as scheduled", version.id, version.seq)
         return published
@@ -172,13 +189,17 @@ class Scheduler:
 
 @contextmanager
 def background_scheduler(
-    sessions: sessionmaker[Session], *, enabled: bool, clock: Clock = real_clock
+    sessions: sessionmaker[Session],
+    *,
+    enabled: bool,
+    clock: Clock = real_clock,
+    index_later: Callable[[], None] | None = None,
 ) -> Iterator[Scheduler | None]:
     """Run a Scheduler on `sessions` while the block runs (nothing when not `enabled`); yield it or None."""
     if not enabled:
         yield None
         return
-    scheduler = Scheduler(sessions, clock=clock)
+    scheduler = Scheduler(sessions, clock=clock, index_later=index_later)
     scheduler.start()
     try:
         yield scheduler
