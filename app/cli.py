@@ -428,10 +428,10 @@ def _publish_static(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _search_reindex(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import search
+    from app.services import search_index
 
     for session in _session(settings):
-        items = search.reindex(session, catalog=args.catalog)
+        items = search_index.reindex(session, catalog=args.catalog)
     scope = f"目录 {args.catalog} 的" if args.catalog else "全部"
     print(f"已重建{scope}已公开版本的搜索索引：{items} 个条目")
     return 0
@@ -439,11 +439,11 @@ def _search_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 def _search_update(args: argparse.Namespace, settings: Settings) -> int:
     from app.db.engine import make_engine, make_sessionmaker
-    from app.services import search
+    from app.services import search_index
 
     if args.background and hasattr(os, "nice"):
         os.nice(10)  # the app's worker: requests being served come first
-    items = search.index_unindexed(make_sessionmaker(make_engine(settings.database_url)))
+    items = search_index.index_unindexed(make_sessionmaker(make_engine(settings.database_url)))
     if not args.background:
         print(f"已为尚未编入索引的已公开版本建立索引：{items} 个条目")
     return 0

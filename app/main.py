@@ -23,7 +23,7 @@ from app.api import workdays as api_workdays
 from app.config import Settings
 from app.db.engine import make_engine, make_sessionmaker
 from app.requests import RequestIdMiddleware
-from app.services import publication, search
+from app.services import publication, search_index
 from app.web import (
     auth_pages,
     departments_pages,
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with publication.background_scheduler(
             sessions,
             enabled=settings.run_scheduler,
-            index_later=lambda: search.index_in_worker(settings, sessions),  # as a publish from a page
+            index_later=lambda: search_index.index_in_worker(settings, sessions),  # as a publish from a page
         ):
             yield
         engine.dispose()

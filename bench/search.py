@@ -4,7 +4,7 @@
 
 Works on a copy of the province dataset (generate.py; var/bench.db and guidecat_bench),
 `bench-search` beside it, migrated to head; the index is built with
-`app.services.search.reindex` (timed) and, on PostgreSQL, the copy ANALYZEd. `--keep` reuses
+`app.services.search_index.reindex` (timed) and, on PostgreSQL, the copy ANALYZEd. `--keep` reuses
 a copy that is already indexed.
 
 Each measured call is `search.search(session, SearchQuery(...))` as the API and the page make
@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import Catalog, Jurisdiction, SearchVersion
-from app.services import search
+from app.services import search, search_index
 from app.services.search import SearchQuery
 
 RESULTS_FILE = benchdb.DATASET_FILE.with_name("bench-results-search.json")
@@ -100,7 +100,7 @@ def _measure(source: str, *, rounds: int, keep: bool) -> dict[str, Any]:
         try:
             with make_sessionmaker(engine)() as session:
                 started = time.perf_counter()
-                figures["items_indexed"] = search.reindex(session)
+                figures["items_indexed"] = search_index.reindex(session)
                 figures["reindex_seconds"] = round(time.perf_counter() - started, 1)
         finally:
             engine.dispose()

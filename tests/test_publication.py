@@ -230,7 +230,7 @@ def test_a_tick_can_leave_the_search_indexing_to_after_its_transactions(
     engine: Engine, s: Setup, two_scheduled: tuple[Version, Version]
 ) -> None:
     from app.db.models import SearchVersion
-    from app.services import search
+    from app.services import search_index
 
     sessions = make_sessionmaker(engine)
     indexed_at_call: list[set[int]] = []
@@ -238,7 +238,7 @@ def test_a_tick_can_leave_the_search_indexing_to_after_its_transactions(
     def index_later() -> None:  # the app starts the indexing worker here
         with sessions() as check:
             indexed_at_call.append(set(check.scalars(select(SearchVersion.version_id))))
-        search.index_unindexed(sessions)
+        search_index.index_unindexed(sessions)
 
     clock = lambda: beijing("2026-02-10T00:00:05")  # noqa: E731
     scheduler = publication.Scheduler(sessions, clock=clock, index_later=index_later)

@@ -19,7 +19,7 @@ from app.db import search_query
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.models import SearchEntry
-from app.services import search, versions
+from app.services import search, search_index, versions
 from app.services.demo import load_demo
 from app.services.search import SearchQuery
 from tests.databases import SERVER_URL, create_database, drop_database
@@ -102,7 +102,7 @@ def _uids(page: search.SearchPage) -> list[str]:
 
 def test_reindex_finds_two_character_words_phrases_and_pinyin(session: Session) -> None:
     built = published_catalog(session, ELDERLY + MORE)
-    assert search.reindex(session) == len(ELDERLY + MORE)
+    assert search_index.reindex(session) == len(ELDERLY + MORE)
     cases = {
         "养老": ["i1", "i2", "m1"],  # in a name or a description, in tree order (A06 before A09 before E01)
         "保洁": ["m2"],
@@ -125,7 +125,7 @@ def test_reindex_finds_two_character_words_phrases_and_pinyin(session: Session) 
 
 def test_single_characters_use_the_bigram_prefix_not_a_scan(session: Session) -> None:
     built = published_catalog(session, ELDERLY + MORE)
-    search.reindex(session)
+    search_index.reindex(session)
     # 洁 ends the description of m2's "…保洁与…" and 务 ends names: every position counts
     assert _uids(search.search(session, SearchQuery(q="洁"))) == [built.uid("i1"), built.uid("m2")]
     assert built.uid("i3") in _uids(search.search(session, SearchQuery(q="务")))
@@ -133,7 +133,7 @@ def test_single_characters_use_the_bigram_prefix_not_a_scan(session: Session) ->
 
 def test_filters_by_class_type_department_and_catalog(session: Session) -> None:
     built = published_catalog(session, ELDERLY + MORE)
-    search.reindex(session)
+    search_index.reindex(session)
 
     def found(**kw: str) -> list[str]:
         return _uids(search.search(session, SearchQuery(q="服务", **kw)))  # type: ignore[arg-type]
@@ -149,7 +149,7 @@ def test_filters_by_class_type_department_and_catalog(session: Session) -> None:
 
 def test_results_are_grouped_by_type_with_the_tree_link(session: Session) -> None:
     built = published_catalog(session, ELDERLY + MORE)
-    search.reindex(session)
+    search_index.reindex(session)
     page = search.search(session, SearchQuery(q="养老"))
     assert [(g.type_code, len(g.hits)) for g in page.groups] == [("A06", 3)]
     hit = page.groups[0].hits[0]
@@ -162,7 +162,7 @@ def test_pages_follow_the_cursor_and_the_count_is_capped(
 ) -> None:
     items = [Item(f"p{n}", "A06", f"养老项目{n:02d}", "101") for n in range(1, 8)]
     built = published_catalog(session, items)
-    search.reindex(session)
+    search_index.reindex(session)
     first = search.search(session, SearchQuery(q="养老", limit=3))
     assert (first.total, first.capped, first.next_after is not None) == (7, False, True)
     second = search.search(session, SearchQuery(q="养老", limit=3, after=first.next_after or 0))
@@ -179,7 +179,7 @@ def test_pages_follow_the_cursor_and_the_count_is_capped(
 
 def test_publishing_a_version_indexes_it_and_the_newest_is_searched(session: Session) -> None:
     built = published_catalog(session, ELDERLY, later=MORE, status="issued")
-    search.reindex(session)  # version 1 only: version 2 is issued, not public
+    search_index.reindex(session)  # version 1 only: version 2 is issued, not public
     assert _uids(search.search(session, SearchQuery(q="保洁"))) == []
     versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=None)
     assert _uids(search.search(session, SearchQuery(q="保洁"))) == [built.uid("m2")]
@@ -205,14 +205,14 @@ def test_publishing_over_http_answers_first_and_indexes_right_after(
     )
     session.commit()
     token = {"Authorization": f"Bearer {people.create_token(session, 'admin')}"}
-    search.reindex(session)
+    search_index.reindex(session)
     session.commit()
     answer = client.post("/api/v1/catalogs/ceshi/versions/2/publish", headers=token)
     assert answer.status_code == 200, answer.text
     # the background task has run by the time the client has the whole answer
     found = client.get("/api/v1/search", params={"q": "保洁"}).json()
     assert [item["uid"] for item in found["items"]] == [built.uid("m2")]
-    assert search.index_unindexed(client.app.state.sessions) == 0  # type: ignore[attr-defined]
+    assert search_index.index_unindexed(client.app.state.sessions) == 0  # type: ignore[attr-defined]
 
 
 def test_a_published_version_missing_from_the_index_is_picked_up(session: Session, settings: object) -> None:
@@ -221,7 +221,7 @@ def test_a_published_version_missing_from_the_index_is_picked_up(session: Sessio
     built = published_catalog(session, ELDERLY, later=MORE, status="issued")
     versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=None, index=False)
     assert _uids(search.search(session, SearchQuery(q="保洁"))) == []
-    written = search.index_unindexed(sessions_for(session.get_bind()))  # type: ignore[arg-type]
+    written = search_index.index_unindexed(sessions_for(session.get_bind()))  # type: ignore[arg-type]
     # version 2, and version 1 (published unindexed by the factory, superseded now, still public)
     assert written == len(ELDERLY) + len(MORE) + len(ELDERLY)
     session.expire_all()
@@ -238,9 +238,9 @@ def test_background_indexing_commits_in_batches_and_a_failed_attempt_leaves_noth
     from app.db.engine import make_sessionmaker as sessions_for
 
     built = published_catalog(session, ELDERLY, later=MORE, status="issued")
-    search.reindex(session)  # version 1
+    search_index.reindex(session)  # version 1
     versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=None, index=False)
-    monkeypatch.setattr(search, "_BATCH", 2)  # several commits for this small version
+    monkeypatch.setattr(search_index, "_BATCH", 2)  # several commits for this small version
     real_insert, calls = search_store.insert_entries, []
 
     def insert_failing_once(session: Session, rows: list[dict[str, object]], texts: object) -> None:
@@ -250,7 +250,7 @@ def test_background_indexing_commits_in_batches_and_a_failed_attempt_leaves_noth
         real_insert(session, rows, texts)  # type: ignore[arg-type]
 
     monkeypatch.setattr(search_store, "insert_entries", insert_failing_once)
-    written = search.index_unindexed(sessions_for(session.get_bind()))  # type: ignore[arg-type]
+    written = search_index.index_unindexed(sessions_for(session.get_bind()))  # type: ignore[arg-type]
     items = len(ELDERLY) + len(MORE)
     assert written == items
     assert calls[:2] == [2, 2]
@@ -277,14 +277,14 @@ def test_a_search_range_never_spans_ids_no_recorded_version_owns(monkeypatch: py
 
 def test_drafts_and_unpublished_versions_are_not_searchable(session: Session) -> None:
     published_catalog(session, ELDERLY, later=MORE, status="assembling")
-    search.reindex(session)
+    search_index.reindex(session)
     assert _uids(search.search(session, SearchQuery(q="法律援助"))) == []
 
 
 def test_reindex_of_one_catalog_replaces_its_entries(session: Session) -> None:
     published_catalog(session, ELDERLY)
-    search.reindex(session)
-    search.reindex(session, catalog="ceshi")
+    search_index.reindex(session)
+    search_index.reindex(session, catalog="ceshi")
     assert session.scalar(select(func.count()).select_from(SearchEntry)) == len(ELDERLY)
     assert len(search.search(session, SearchQuery(q="养老")).hits) == 2
 
@@ -294,7 +294,7 @@ def test_reindex_of_one_catalog_replaces_its_entries(session: Session) -> None:
 
 def test_api_answers_json_with_highlights_urls_and_a_cursor(client: TestClient, session: Session) -> None:
     built = published_catalog(session, ELDERLY + MORE)
-    search.reindex(session)
+    search_index.reindex(session)
     body = client.get("/api/v1/search", params={"q": "ylfw", "limit": 1}).json()
     assert (body["total"], body["total_capped"], body["next"] is not None) == (2, False, True)
     item = body["items"][0]
@@ -315,7 +315,7 @@ def test_page_works_without_javascript_and_escapes_what_it_marks(
     client: TestClient, session: Session
 ) -> None:
     built = published_catalog(session, [*ELDERLY, Item("x1", "A06", "<b>养老</b>&助餐", "101")])
-    search.reindex(session)
+    search_index.reindex(session)
     page = client.get("/search", params={"q": "养老"})
     assert page.status_code == 200
     assert '<form class="search-form" method="get" action="/search"' in page.text
@@ -331,7 +331,7 @@ def test_page_works_without_javascript_and_escapes_what_it_marks(
 
 def test_page_filters_are_forms_fields(client: TestClient, session: Session) -> None:
     published_catalog(session, ELDERLY)
-    search.reindex(session)
+    search_index.reindex(session)
     page = client.get("/search", params={"q": "服务", "catalog": "ceshi", "type": "A06"})
     assert '<option value="A06" selected>' in page.text
     assert '<option value="101">民政局</option>' in page.text  # departments once a catalog is chosen
@@ -425,7 +425,7 @@ def test_the_indexing_worker_reports_its_failure_in_the_log_and_raises_nothing(
     from app.config import Settings
 
     missing = Settings(database_url=f"sqlite:///{tmp_path}/no-such-folder/db.sqlite", run_scheduler=False)
-    search.index_in_worker(missing, None)  # type: ignore[arg-type]
+    search_index.index_in_worker(missing, None)  # type: ignore[arg-type]
     [record] = [r for r in caplog.records if "indexing worker failed" in r.getMessage()]
     assert "Traceback" in record.getMessage() or "错误" in record.getMessage()
 
@@ -448,10 +448,10 @@ def test_publications_while_the_worker_runs_queue_one_more_worker_not_one_each(
 
     monkeypatch.setattr(subprocess, "run", run)  # search calls it as subprocess.run
     settings = Settings(database_url=f"sqlite:///{tmp_path}/db.sqlite", run_scheduler=False)
-    first = threading.Thread(target=search.index_in_worker, args=(settings, None))
+    first = threading.Thread(target=search_index.index_in_worker, args=(settings, None))
     first.start()
     assert started.wait(10)
-    queued = [threading.Thread(target=search.index_in_worker, args=(settings, None)) for _ in range(3)]
+    queued = [threading.Thread(target=search_index.index_in_worker, args=(settings, None)) for _ in range(3)]
     for t in queued:
         t.start()
     for t in queued:
@@ -474,7 +474,7 @@ def test_one_indexer_at_a_time_across_connections(session: Session) -> None:
     versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=None, index=False)
     written: list[int] = []
     other = threading.Thread(
-        target=lambda: written.append(search.index_unindexed(sessions_for(session.get_bind())))  # type: ignore[arg-type]
+        target=lambda: written.append(search_index.index_unindexed(sessions_for(session.get_bind())))  # type: ignore[arg-type]
     )
     with search_store.one_indexer(session):  # as another process's indexer would hold it
         other.start()

@@ -13,7 +13,7 @@ from app.auth import SignedIn
 from app.db.models import Version
 from app.deps import SessionDep
 from app.errors import Forbidden
-from app.services import access, browse, search, versions
+from app.services import access, browse, search_index, versions
 from app.workflow.states import VERSION_ROLES, VersionAction, VersionState, advance_version
 
 router = APIRouter(
@@ -63,6 +63,6 @@ def publish(
     _check(session, user, slug, seq, VersionAction.PUBLISH)
     published = _out(versions.publish(session, slug, seq, actor=user, index=False))
     later.add_task(
-        search.index_in_worker, request.app.state.settings, request.app.state.sessions
+        search_index.index_in_worker, request.app.state.settings, request.app.state.sessions
     )  # after the answer
     return published

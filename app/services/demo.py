@@ -18,7 +18,7 @@ from app.catalog.nodes import Level, NodeState
 from app.catalog.tree import build_tree
 from app.db import store
 from app.db.models import Catalog, Department, Jurisdiction, Version
-from app.services import audit, catalogs, people, search
+from app.services import audit, catalogs, people, search_index
 from app.services.frameworks import load_framework
 
 
@@ -104,7 +104,7 @@ def load_demo(session: Session, catalogs_dir: Path, *, mode: LoadMode = LoadMode
     _publish(v2, v2_spec)
     v1.status = "superseded"
     for published in (v2, v1):  # written without the publish service, so indexed here; newest first
-        search.index_version(session, published)
+        search_index.index_version(session, published)
     items = sum(1 for s in states_2025.values() if s.level >= Level.ITEM)
     audit.record(
         session,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.calendar.days import CalendarYearMissing, WorkCalendar, add_working_days
 from app.db.models import Catalog, User, Version
 from app.errors import InvalidInput, InvalidTransition, NotFound
-from app.services import audit, browse, catalogs, search, workdays
+from app.services import audit, browse, catalogs, search_index, workdays
 
 # 示财购〔2025〕12号; brackets typed as [] or 【】 or () are accepted and written as 〔〕.
 DOC_NUMBER = re.compile(r"^(?P<org>[^\s〔〕]{1,30})〔(?P<year>\d{4})〕(?P<n>\d{1,5})号$")
@@ -93,7 +93,7 @@ def publish(
 ) -> Version:
     """Make the issued version `seq` public at `at` (default: now), commit and return it.
 
-    With `index` False the caller indexes it for search after the commit (search.index_unindexed).
+    With `index` False the caller indexes it for search after the commit (search_index.index_unindexed).
     """
     version = get_version(session, slug, seq)
     return publish_version(session, version, at=at or datetime.now(UTC), actor=actor, index=index)
@@ -119,7 +119,7 @@ def publish_version(
     version.status, version.published_at = "published", at
     catalogs.supersede_older(session, version.catalog_id, version.seq)
     if index:  # public from now on, so searchable from now on
-        search.index_version(session, version)
+        search_index.index_version(session, version)
     slug = session.get_one(Catalog, version.catalog_id).slug
     audit.record(
         session,

@@ -17,7 +17,7 @@ from app.auth import MaybeUser, SignedIn
 from app.db.models import User
 from app.deps import SessionDep
 from app.errors import NotFound
-from app.services import access, admin_versions, publication, publication_board, search, versions
+from app.services import access, admin_versions, publication, publication_board, search_index, versions
 from app.services.publication_board import BoardSort
 from app.services.screening_versions import FindingFilter, version_findings
 from app.web.admin_pages import Outcome, View, answer, parse_date, show, to_login
@@ -144,7 +144,7 @@ def publish_version(
     def do() -> Outcome:
         v = admin_versions.publish(session, slug, seq, actor=user, index=False)
         later.add_task(
-            search.index_in_worker, request.app.state.settings, request.app.state.sessions
+            search_index.index_in_worker, request.app.state.settings, request.app.state.sessions
         )  # after the answer
         return Outcome(f"第{seq}版（{v.label}）已公开，公众现在可以查看", f"version-{slug}-{seq}")
 
