@@ -30,7 +30,7 @@ from app.db import store
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import Catalog, Department, Jurisdiction, Node, NodeRevision
 from app.db.queries import in_version
-from app.services import browse, catalogs, drafts, merging
+from app.services import browse, catalogs, draft_changes, drafts, merging
 from app.services.frameworks import load_framework
 
 SEED = dataset.SEED
@@ -127,7 +127,7 @@ def approved_draft(
     """Write `changes` as a new draft on the catalog's newest version, approved as tests do; return its id."""
     draft, base_version = drafts.new_draft(session, catalog, actor=None, department_id=None, title=title)
     base = store.load_nodes(session, catalog.id, base_version.seq, uids=list(changes))
-    drafts.write_changes(session, draft, changes, base)
+    draft_changes.write_changes(session, draft, changes, base)
     if approve:  # the review workflow is not what is measured
         draft.status = "approved"
     session.commit()

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from app.services import drafts
+from app.services import draft_items, drafts
 from app.services.catalogs import stable_uid
 from app.services.people import create_token
 from tests.factories import ELDERLY, published_catalog
@@ -90,7 +90,7 @@ def test_draft_diff_needs_a_finance_token(client: TestClient, session: Session) 
     )
     session.commit()
     draft = drafts.create_draft(session, "ceshi", actor=None)
-    drafts.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
+    draft_items.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
     assert client.get(f"/api/v1/drafts/{draft.id}/diff").status_code == 401
     token = create_token(session, "caizheng")
     body = client.get(f"/api/v1/drafts/{draft.id}/diff", headers={"Authorization": f"Bearer {token}"}).json()
@@ -123,9 +123,9 @@ def test_a_draft_reads_whole_or_by_pages_with_its_counts(client: TestClient, ses
     )
     session.commit()
     draft = drafts.create_draft(session, "ceshi", actor=None)
-    drafts.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
-    drafts.withdraw_item(session, draft.id, built.uid("i4"), lock=2, actor=None)
-    drafts.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=3, actor=None)
+    draft_items.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
+    draft_items.withdraw_item(session, draft.id, built.uid("i4"), lock=2, actor=None)
+    draft_items.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=3, actor=None)
     headers = {"Authorization": f"Bearer {create_token(session, 'caizheng')}"}
     whole = client.get(f"/api/v1/drafts/{draft.id}", headers=headers).json()
     counts = {"add": 0, "update": 2, "move": 0, "delete": 1, "total": 3}

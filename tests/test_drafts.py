@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.catalog.nodes import Level
 from app.db.models import AuditEvent, DraftChange, NodeRevision
 from app.errors import Conflict, InvalidInput, InvalidTransition
-from app.services import drafts
+from app.services import draft_changes, draft_items, drafts
 from tests.factories import ELDERLY, Built, published_catalog
 
 
@@ -28,12 +28,12 @@ def test_creating_a_draft_copies_nothing(session: Session, built: Built) -> None
     view = drafts.open_draft(session, draft.id)
     assert (view.base.seq, view.changes, draft.status, draft.lock_version) == (1, [], "editing", 1)
     assert _count(session, NodeRevision) == revisions
-    assert drafts.snapshot(session, draft) == built.states
+    assert draft_changes.snapshot(session, draft) == built.states
 
 
 def test_add_edit_twice_keeps_one_change_and_editing_back_drops_it(session: Session, built: Built) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None, department="101")
-    added = drafts.add_item(
+    added = draft_items.add_item(
         session,
         draft.id,
         parent=built.type_uid("A06"),
@@ -45,8 +45,10 @@ def test_add_edit_twice_keeps_one_change_and_editing_back_drops_it(session: Sess
     )
     assert (added.code, added.level, added.department) == ("A06003", Level.ITEM, "101")
     uid = built.uid("i2")
-    drafts.edit_item(session, draft.id, uid, name="养老机构服务质量第三方评估", lock=2, actor=None)
-    drafts.edit_item(session, draft.id, uid, description="每年对养老机构开展一次评估。", lock=3, actor=None)
+    draft_items.edit_item(session, draft.id, uid, name="养老机构服务质量第三方评估", lock=2, actor=None)
+    draft_items.edit_item(
+        session, draft.id, uid, description="每年对养老机构开展一次评估。", lock=3, actor=None
+    )
     view = drafts.open_draft(session, draft.id)
     assert sorted((c.kind, c.uid) for c in view.changes) == sorted([("add", added.uid), ("update", uid)])
     changed = next(c for c in view.changes if c.uid == uid)
@@ -56,7 +58,7 @@ def test_add_edit_twice_keeps_one_change_and_editing_back_drops_it(session: Sess
         "每年对养老机构开展一次评估。",
     )
     original = built.states[uid]
-    drafts.edit_item(
+    draft_items.edit_item(
         session, draft.id, uid, name=original.name, description=original.description, lock=4, actor=None
     )
     assert [c.uid for c in drafts.open_draft(session, draft.id).changes] == [added.uid]
@@ -69,9 +71,9 @@ def test_add_edit_twice_keeps_one_change_and_editing_back_drops_it(session: Sess
 
 def test_a_stale_write_is_a_conflict_not_an_overwrite(session: Session, built: Built) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None)
-    drafts.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
+    draft_items.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
     with pytest.raises(Conflict, match="已被他人修改"):
-        drafts.edit_item(session, draft.id, built.uid("i1"), name="另一个名字", lock=1, actor=None)
+        draft_items.edit_item(session, draft.id, built.uid("i1"), name="另一个名字", lock=1, actor=None)
     session.rollback()
     proposed = drafts.open_draft(session, draft.id).changes[0].proposed
     assert proposed is not None
@@ -80,42 +82,42 @@ def test_a_stale_write_is_a_conflict_not_an_overwrite(session: Session, built: B
 
 def test_move_recodes_the_item_and_its_subitems(session: Session, built: Built) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None)
-    moved = drafts.move_item(
+    moved = draft_items.move_item(
         session, draft.id, built.uid("i1"), parent=built.type_uid("A05"), lock=1, actor=None
     )
     assert (moved.parent, moved.code) == (built.type_uid("A05"), "A05001")
-    snapshot = drafts.snapshot(session, draft)
+    snapshot = draft_changes.snapshot(session, draft)
     assert snapshot[built.uid("i5")].code == "A0500101"
     kinds = {c.uid: c.kind for c in drafts.open_draft(session, draft.id).changes}
     assert kinds == {built.uid("i1"): "move", built.uid("i5"): "update"}
     with pytest.raises(InvalidInput, match="三级目录只能移到二级目录下"):
-        drafts.move_item(session, draft.id, built.uid("i2"), parent=built.uid("i3"), lock=2, actor=None)
+        draft_items.move_item(session, draft.id, built.uid("i2"), parent=built.uid("i3"), lock=2, actor=None)
 
 
 def test_withdraw_takes_subitems_along_and_discard_restores(session: Session, built: Built) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None)
-    drafts.withdraw_item(session, draft.id, built.uid("i1"), lock=1, actor=None)
-    snapshot = drafts.snapshot(session, draft)
+    draft_items.withdraw_item(session, draft.id, built.uid("i1"), lock=1, actor=None)
+    snapshot = draft_changes.snapshot(session, draft)
     assert built.uid("i1") not in snapshot
     assert built.uid("i5") not in snapshot
-    drafts.discard_change(session, draft.id, built.uid("i1"), lock=2, actor=None)
-    drafts.discard_change(session, draft.id, built.uid("i5"), lock=3, actor=None)
-    assert drafts.snapshot(session, draft) == built.states
+    draft_items.discard_change(session, draft.id, built.uid("i1"), lock=2, actor=None)
+    draft_items.discard_change(session, draft.id, built.uid("i5"), lock=3, actor=None)
+    assert draft_changes.snapshot(session, draft) == built.states
     with pytest.raises(InvalidInput, match="一级、二级目录由财政部门维护"):
-        drafts.withdraw_item(session, draft.id, built.type_uid("A06"), lock=4, actor=None)
+        draft_items.withdraw_item(session, draft.id, built.type_uid("A06"), lock=4, actor=None)
 
 
 def test_reorder_within_a_type(session: Session, built: Built) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None)
     order = [built.uid("i2"), built.uid("i1")]
-    drafts.reorder(session, draft.id, built.type_uid("A06"), order, lock=1, actor=None)
-    snapshot = drafts.snapshot(session, draft)
+    draft_items.reorder(session, draft.id, built.type_uid("A06"), order, lock=1, actor=None)
+    snapshot = draft_changes.snapshot(session, draft)
     children = sorted(
         (s for s in snapshot.values() if s.parent == built.type_uid("A06")), key=lambda s: s.sort_key
     )
     assert [s.uid for s in children] == order
     with pytest.raises(InvalidInput, match="恰好包含"):
-        drafts.reorder(session, draft.id, built.type_uid("A06"), [built.uid("i2")], lock=2, actor=None)
+        draft_items.reorder(session, draft.id, built.type_uid("A06"), [built.uid("i2")], lock=2, actor=None)
 
 
 def test_a_department_reorders_its_own_items_where_it_shares_a_type(session: Session) -> None:
@@ -139,12 +141,12 @@ def test_a_department_reorders_its_own_items_where_it_shares_a_type(session: Ses
     before = {s.uid: s.sort_key for s in built.states.values() if s.parent == a06}
     draft = drafts.create_draft(session, "ceshi", actor=editor)
     with pytest.raises(InvalidInput, match="本部门"):  # 教育局's item is not 民政局's to place
-        drafts.reorder(
+        draft_items.reorder(
             session, draft.id, a06, [built.uid("i2"), built.uid("j1"), built.uid("i1")], lock=1, actor=editor
         )
     session.rollback()  # as the request that failed would
-    drafts.reorder(session, draft.id, a06, [built.uid("i2"), built.uid("i1")], lock=1, actor=editor)
-    after = {s.uid: s.sort_key for s in drafts.snapshot(session, draft).values() if s.parent == a06}
+    draft_items.reorder(session, draft.id, a06, [built.uid("i2"), built.uid("i1")], lock=1, actor=editor)
+    after = {s.uid: s.sort_key for s in draft_changes.snapshot(session, draft).values() if s.parent == a06}
     assert after[built.uid("j1")] == before[built.uid("j1")]  # the other department's place is kept
     assert after[built.uid("i2")] == before[built.uid("i1")]
     assert after[built.uid("i1")] == before[built.uid("i2")]
@@ -164,7 +166,7 @@ def test_bad_items_are_refused_with_a_reason(
 ) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None)
     with pytest.raises(InvalidInput, match=message):
-        drafts.add_item(
+        draft_items.add_item(
             session,
             draft.id,
             parent=built.type_uid("A06"),
@@ -181,17 +183,19 @@ def test_a_submitted_draft_cannot_be_edited(session: Session, built: Built) -> N
     draft.status = "submitted"
     session.commit()
     with pytest.raises(InvalidTransition, match="不能修改"):
-        drafts.edit_item(session, draft.id, built.uid("i1"), name="x服务", lock=1, actor=None)
+        draft_items.edit_item(session, draft.id, built.uid("i1"), name="x服务", lock=1, actor=None)
 
 
 def test_opening_a_page_counts_every_kind_and_pages_through_the_same_changes(
     session: Session, built: Built
 ) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None)
-    drafts.move_item(session, draft.id, built.uid("i1"), parent=built.type_uid("A05"), lock=1, actor=None)
-    drafts.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=2, actor=None)
-    drafts.withdraw_item(session, draft.id, built.uid("i4"), lock=3, actor=None)
-    drafts.add_item(
+    draft_items.move_item(
+        session, draft.id, built.uid("i1"), parent=built.type_uid("A05"), lock=1, actor=None
+    )
+    draft_items.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=2, actor=None)
+    draft_items.withdraw_item(session, draft.id, built.uid("i4"), lock=3, actor=None)
+    draft_items.add_item(
         session, draft.id, parent=built.type_uid("A06"), name="老年助餐服务点运营", lock=4, actor=None
     )
     whole = drafts.open_draft(session, draft.id)

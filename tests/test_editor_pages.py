@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Draft, DraftChange, User
-from app.services import drafts, review
+from app.services import draft_items, drafts, review
 from tests.workflow_world import PASSWORD, World, world
 
 HX = {"HX-Request": "true", "HX-Current-URL": "http://testserver/drafts/1"}
@@ -430,8 +430,8 @@ def test_the_department_sees_the_reviewers_comments_beside_its_items_and_on_the_
     mz, rv = user("minzheng"), user("reviewer")
     i1, i2 = w.built.uid("i1"), w.built.uid("i2")
     d = drafts.create_draft(session, "ceshi", actor=mz, title="意见").id
-    drafts.edit_item(session, d, i1, name="社区居家养老上门服务", lock=1, actor=mz)
-    drafts.edit_item(session, d, i2, description="每年评估一次。", lock=2, actor=mz)
+    draft_items.edit_item(session, d, i1, name="社区居家养老上门服务", lock=1, actor=mz)
+    draft_items.edit_item(session, d, i2, description="每年评估一次。", lock=2, actor=mz)
     review.submit(session, d, actor=mz, lock=3)
     review.add_comment(session, d, body="名称请与<三定>方案一致", uid=i1, actor=rv)
     review.add_comment(session, d, body="请补充服务标准", uid=i1, actor=rv)

@@ -14,7 +14,7 @@ from app.catalog.nodes import Level, NodeState
 from app.db import store
 from app.db.models import Catalog, Version
 from app.errors import NotFound
-from app.services import catalogs, drafts, history
+from app.services import catalogs, draft_changes, draft_items, drafts, history
 from app.services.catalogs import stable_uid
 from app.versioning.diff import diff
 from tests.factories import CATALOGS, Built
@@ -112,10 +112,12 @@ def test_draft_diff_equals_the_diff_of_its_whole_snapshot(session: Session) -> N
 
     built = published_catalog(session, ELDERLY)
     draft = drafts.create_draft(session, "ceshi", actor=None)
-    drafts.move_item(session, draft.id, built.uid("i1"), parent=built.type_uid("A05"), lock=1, actor=None)
-    drafts.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=2, actor=None)
-    drafts.withdraw_item(session, draft.id, built.uid("i4"), lock=3, actor=None)
-    drafts.add_item(
+    draft_items.move_item(
+        session, draft.id, built.uid("i1"), parent=built.type_uid("A05"), lock=1, actor=None
+    )
+    draft_items.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=2, actor=None)
+    draft_items.withdraw_item(session, draft.id, built.uid("i4"), lock=3, actor=None)
+    draft_items.add_item(
         session,
         draft.id,
         parent=built.type_uid("A06"),
@@ -125,7 +127,7 @@ def test_draft_diff_equals_the_diff_of_its_whole_snapshot(session: Session) -> N
         actor=None,
     )
     compared = history.compare_draft(session, draft)
-    assert compared.changes == diff(built.states, drafts.snapshot(session, draft))
+    assert compared.changes == diff(built.states, draft_changes.snapshot(session, draft))
     labels = {r.new.name if r.new else r.old.name if r.old else "": r.label for r in history.rows(compared)}
     assert labels == {
         "社区居家养老服务": "移动",

@@ -19,7 +19,7 @@ from app.catalog.nodes import Level, NodeState
 from app.db import draft_store, store
 from app.db.models import Catalog, Draft
 from app.db.store import load_version
-from app.services import drafts
+from app.services import draft_changes
 from app.services.demo import load_demo
 from app.services.imports import ImportMode, ImportRequest, ImportResult, import_file
 from app.services.people import create_token
@@ -69,7 +69,7 @@ def test_a_department_file_becomes_one_draft(demo: Session, engine: Engine) -> N
     assert result.counts == dry.counts
     draft = demo.get_one(Draft, result.draft_id)
     assert (draft.status, draft.title, draft.base_version_id) == ("editing", "导入：教育局.csv", 2)
-    proposed = drafts.snapshot(demo, draft)
+    proposed = draft_changes.snapshot(demo, draft)
     mine = {s.name: s for s in proposed.values() if s.department == EDUCATION and s.level >= Level.ITEM}
     assert set(mine) == {"义务教育阶段课后延时服务", "校园食品安全第三方检测服务"}
     assert mine["义务教育阶段课后延时服务"].description == "为义务教育学校学生提供课后托管和兴趣拓展服务。"
@@ -285,7 +285,7 @@ def test_an_imported_draft_reads_back_as_the_file_says(demo: Session) -> None:
     assert result.ok
     assert result.draft_id is not None
     changes = draft_store.load_changes(demo, result.draft_id)
-    assert drafts.count({c.uid: (c.base, c.proposed) for c in changes}) == result.counts
+    assert draft_changes.count({c.uid: (c.base, c.proposed) for c in changes}) == result.counts
     added = {c.proposed.name: c for c in changes if c.kind == "add" and c.proposed is not None}
     new = added["校园食品安全第三方检测服务"]
     assert new.proposed is not None

@@ -13,7 +13,7 @@ from app.catalog.nodes import NodeState
 from app.db import store
 from app.db.models import Draft, NodeRevision, Version
 from app.errors import InvalidTransition
-from app.services import catalogs, drafts, merging, versions
+from app.services import catalogs, draft_items, drafts, merging, versions
 from tests.factories import ELDERLY, Built, published_catalog
 
 
@@ -33,7 +33,7 @@ def states(session: Session, built: Built, seq: int) -> dict[str, NodeState]:
 
 def edited(session: Session, built: Built, key: str, **fields: str) -> Draft:
     draft = drafts.create_draft(session, "ceshi", actor=None)
-    drafts.edit_item(session, draft.id, built.uid(key), lock=1, actor=None, **fields)
+    draft_items.edit_item(session, draft.id, built.uid(key), lock=1, actor=None, **fields)
     approve(session, draft)
     return draft
 
@@ -115,7 +115,7 @@ def test_an_edited_resolution_is_used(session: Session, built: Built) -> None:
 
 def test_edit_versus_withdraw_is_a_conflict(session: Session, built: Built) -> None:
     withdraw = drafts.create_draft(session, "ceshi", actor=None)
-    drafts.withdraw_item(session, withdraw.id, built.uid("i2"), lock=1, actor=None)
+    draft_items.withdraw_item(session, withdraw.id, built.uid("i2"), lock=1, actor=None)
     approve(session, withdraw)
     edit = edited(session, built, "i2", name="养老机构服务质量第三方评估")
     assert merging.merge_draft(session, withdraw.id, actor=None).merged
@@ -129,7 +129,7 @@ def test_edit_versus_withdraw_is_a_conflict(session: Session, built: Built) -> N
 def test_two_new_items_never_share_a_code(session: Session, built: Built) -> None:
     one, two = (drafts.create_draft(session, "ceshi", actor=None) for _ in range(2))
     for draft, name in ((one, "老年助餐服务点运营"), (two, "老年人能力评估服务")):
-        drafts.add_item(
+        draft_items.add_item(
             session, draft.id, parent=built.type_uid("A06"), name=name, department="101", lock=1, actor=None
         )
         approve(session, draft)
@@ -147,8 +147,8 @@ def test_two_new_items_never_share_a_code(session: Session, built: Built) -> Non
 
 def test_a_merge_is_all_or_nothing(session: Session, built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None)
-    drafts.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
-    drafts.withdraw_item(session, draft.id, built.uid("i3"), lock=2, actor=None)
+    draft_items.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
+    draft_items.withdraw_item(session, draft.id, built.uid("i3"), lock=2, actor=None)
     approve(session, draft)
     revisions = session.scalar(select(func.count()).select_from(NodeRevision))
 
@@ -195,11 +195,11 @@ def test_issued_versions_are_fixed_and_the_next_merge_opens_a_new_one(session: S
 
 def test_rebase_moves_clean_changes_and_keeps_conflicts(session: Session, built: Built) -> None:
     mine = drafts.create_draft(session, "ceshi", actor=None)
-    drafts.edit_item(session, mine.id, built.uid("i1"), name="居家养老综合服务", lock=1, actor=None)
-    drafts.edit_item(session, mine.id, built.uid("i2"), description="每年评估一次。", lock=2, actor=None)
+    draft_items.edit_item(session, mine.id, built.uid("i1"), name="居家养老综合服务", lock=1, actor=None)
+    draft_items.edit_item(session, mine.id, built.uid("i2"), description="每年评估一次。", lock=2, actor=None)
     other = drafts.create_draft(session, "ceshi", actor=None)
-    drafts.edit_item(session, other.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
-    drafts.edit_item(session, other.id, built.uid("i2"), name="养老机构评估", lock=2, actor=None)
+    draft_items.edit_item(session, other.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
+    draft_items.edit_item(session, other.id, built.uid("i2"), name="养老机构评估", lock=2, actor=None)
     approve(session, other)
     merging.merge_draft(session, other.id, actor=None)
     kept = merging.rebase(session, mine.id, actor=None)
@@ -218,9 +218,9 @@ def test_rebase_moves_clean_changes_and_keeps_conflicts(session: Session, built:
 
 def test_revert_undoes_a_merged_draft(session: Session, built: Built) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None)
-    drafts.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
-    drafts.withdraw_item(session, draft.id, built.uid("i3"), lock=2, actor=None)
-    added = drafts.add_item(
+    draft_items.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
+    draft_items.withdraw_item(session, draft.id, built.uid("i3"), lock=2, actor=None)
+    added = draft_items.add_item(
         session,
         draft.id,
         parent=built.type_uid("A06"),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.db import store
 from app.db.models import Draft, Jurisdiction, User, Version
-from app.services import drafts, people, review
+from app.services import draft_items, drafts, people, review
 from tests.workflow_world import PASSWORD, World, world
 
 HX = {"HX-Request": "true"}
@@ -39,15 +39,15 @@ def review_world(session: Session) -> Drafts:
     w = world(session)
     b, mz, jy = w.built, user(session, "minzheng"), user(session, "jiaoyu")
     d = drafts.create_draft(session, "ceshi", actor=mz, title="2026年民政调整").id
-    drafts.edit_item(session, d, b.uid("i1"), name="社区居家养老上门服务", lock=1, actor=mz)
-    drafts.move_item(session, d, b.uid("i2"), parent=b.type_uid("A01"), lock=2, actor=mz)
-    drafts.withdraw_item(session, d, b.uid("i5"), lock=3, actor=mz)
-    drafts.add_item(
+    draft_items.edit_item(session, d, b.uid("i1"), name="社区居家养老上门服务", lock=1, actor=mz)
+    draft_items.move_item(session, d, b.uid("i2"), parent=b.type_uid("A01"), lock=2, actor=mz)
+    draft_items.withdraw_item(session, d, b.uid("i5"), lock=3, actor=mz)
+    draft_items.add_item(
         session, d, parent=b.type_uid("A06"), name="老年助餐服务点运营", description="", lock=4, actor=mz
     )
     review.submit(session, d, actor=mz, lock=5)
     e = drafts.create_draft(session, "ceshi", actor=jy, title="教育局草稿").id
-    drafts.edit_item(session, e, b.uid("i3"), name="课后服务", lock=1, actor=jy)
+    draft_items.edit_item(session, e, b.uid("i3"), name="课后服务", lock=1, actor=jy)
     return Drafts(w, d, e)
 
 
@@ -61,16 +61,16 @@ def conflict_world(session: Session) -> tuple[World, int]:
     b = w.built
     mz, jy, rv, rv2 = (user(session, n) for n in ("minzheng", "jiaoyu", "reviewer", "reviewer2"))
     first = drafts.create_draft(session, "ceshi", actor=mz, title="民政调整").id
-    drafts.edit_item(session, first, b.uid("i1"), name="社区居家养老上门服务", lock=1, actor=mz)
-    drafts.add_item(
+    draft_items.edit_item(session, first, b.uid("i1"), name="社区居家养老上门服务", lock=1, actor=mz)
+    draft_items.add_item(
         session, first, parent=b.type_uid("A01"), name="老年教育服务", description="", lock=2, actor=mz
     )
     second = drafts.create_draft(session, "ceshi", actor=jy, title="教育调整").id
-    drafts.add_item(
+    draft_items.add_item(
         session, second, parent=b.type_uid("A01"), name="课后托管延时服务", description="", lock=1, actor=jy
     )
-    drafts.edit_item(session, second, b.uid("i1"), name="居家养老综合服务", lock=2, actor=rv)
-    drafts.edit_item(session, second, b.uid("i3"), description="放学后提供托管。", lock=3, actor=jy)
+    draft_items.edit_item(session, second, b.uid("i1"), name="居家养老综合服务", lock=2, actor=rv)
+    draft_items.edit_item(session, second, b.uid("i3"), description="放学后提供托管。", lock=3, actor=jy)
     for d, by in ((first, mz), (second, jy)):
         lock = review.submit(session, d, actor=by, lock=session.get_one(Draft, d).lock_version).lock_version
         review.approve(session, d, actor=rv2, lock=lock)
@@ -213,8 +213,8 @@ def test_a_new_and_a_withdrawn_item_show_what_they_contain(client: TestClient, s
     w = world(session)
     mz = user(session, "minzheng")
     d = drafts.create_draft(session, "ceshi", actor=mz, title="内容").id
-    drafts.withdraw_item(session, d, w.built.uid("i5"), lock=1, actor=mz)
-    added = drafts.add_item(
+    draft_items.withdraw_item(session, d, w.built.uid("i5"), lock=1, actor=mz)
+    added = draft_items.add_item(
         session,
         d,
         parent=w.built.type_uid("A06"),
@@ -289,7 +289,7 @@ def test_approve_is_refused_to_a_reviewer_who_edited_the_draft(client: TestClien
     w = world(session)
     mz, rv = user(session, "minzheng"), user(session, "reviewer")
     d = drafts.create_draft(session, "ceshi", actor=mz).id
-    drafts.edit_item(session, d, w.built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=rv)
+    draft_items.edit_item(session, d, w.built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=rv)
     review.submit(session, d, actor=mz, lock=2)
     csrf = login(client, "reviewer")
     refused = client.post(
@@ -359,7 +359,7 @@ def test_a_finding_override_needs_a_reason_and_shows_it(client: TestClient, sess
     mz = user(session, "minzheng")
     d = drafts.create_draft(session, "ceshi", actor=mz).id
     uid = w.built.uid("i1")
-    drafts.edit_item(session, d, uid, name="社区养老劳务派遣服务", lock=1, actor=mz)
+    draft_items.edit_item(session, d, uid, name="社区养老劳务派遣服务", lock=1, actor=mz)
     csrf = login(client, "reviewer")
     page = client.get(f"/review/drafts/{d}", params={"show": "findings"}).text
     assert "⛔ 阻止" in page

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level, NodeState
 from app.db import store
-from app.services import catalogs, drafts, exports
+from app.services import catalogs, draft_changes, drafts, exports
 from app.services.demo import load_demo
 from app.services.export_formats import Charset
 from app.services.frameworks import load_framework
@@ -65,6 +65,6 @@ def test_export_then_import_gives_identical_items(
     result = import_file(session, request, actor=None, catalogs_dir=CATALOGS)
     assert result.ok, [(p.row, p.reason) for p in result.problems[:5]]
     assert (result.counts.added, result.counts.changed, result.counts.withdrawn) == (result.rows, 0, 0)
-    imported = drafts.snapshot(session, drafts.get_draft(session, result.draft_id or 0))
+    imported = draft_changes.snapshot(session, drafts.get_draft(session, result.draft_id or 0))
     assert comparable(imported) == comparable(original)
     assert len(comparable(original)) > 1800

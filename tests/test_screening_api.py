@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.api.screening import MAX_BODY_BYTES
 from app.db.models import Department
-from app.services import drafts, people, screening
+from app.services import draft_items, drafts, people, screening
 from tests.factories import ELDERLY, Item, published_catalog
 from tests.test_screening_service import ARTICLE_5, DISPATCH, FLAGGED, STATIONED, finding
 from tests.workflow_world import PASSWORD, USERS, World
@@ -151,7 +151,7 @@ def test_a_reviewer_overrides_a_blocking_finding_on_a_drafts_item(
 ) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None, department="101")
     uid = w.built.uid("i1")
-    drafts.edit_item(session, draft.id, uid, name="社区养老劳务派遣服务", lock=None, actor=None)
+    draft_items.edit_item(session, draft.id, uid, name="社区养老劳务派遣服务", lock=None, actor=None)
     screening.screen_draft_nodes(session, draft, [uid])
     session.commit()
     url = f"/api/v1/drafts/{draft.id}/findings"
@@ -182,7 +182,7 @@ def test_submit_is_refused_until_the_blocking_finding_is_overridden(
 ) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None, department="101")
     uid = w.built.uid("i1")
-    drafts.edit_item(session, draft.id, uid, name="社区养老劳务派遣服务", lock=None, actor=None)
+    draft_items.edit_item(session, draft.id, uid, name="社区养老劳务派遣服务", lock=None, actor=None)
     submit = f"/api/v1/drafts/{draft.id}/submit"
 
     def lock() -> dict[str, int]:

@@ -19,7 +19,7 @@ from app.config import Settings
 from app.db.models import AuditEvent, Department, Draft, RuleSet, User
 from app.db.models import Finding as FindingRow
 from app.errors import Forbidden, InvalidInput, ScreeningBlocked
-from app.services import drafts, people, screening
+from app.services import draft_items, drafts, people, screening
 from app.services.demo import load_demo
 from app.services.imports import ImportMode, ImportRequest, import_file
 from app.services.screening_versions import FindingFilter
@@ -154,7 +154,7 @@ def stored(session: Session, draft: Draft) -> list[tuple[str, str, str, str]]:
 def test_screening_draft_nodes_replaces_their_findings(session: Session, built: Built) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None, department="101")
     uid = built.uid("i2")
-    drafts.edit_item(session, draft.id, uid, description=STATIONED, lock=None, actor=None)
+    draft_items.edit_item(session, draft.id, uid, description=STATIONED, lock=None, actor=None)
     found = screening.screen_draft_nodes(session, draft, [uid, built.uid("i1")])
     session.commit()
     assert [(f.rule_id, f.match, f.code, f.name) for f in found[uid]] == [
@@ -168,7 +168,9 @@ def test_screening_draft_nodes_replaces_their_findings(session: Session, built: 
     assert stored(session, draft) == expected
     assert [f.explanation[:7] for f in screening.draft_findings(session, draft.id)] == ["服务内容写明向"] * 2
 
-    drafts.edit_item(session, draft.id, uid, description="每年开展一次第三方评估。", lock=None, actor=None)
+    draft_items.edit_item(
+        session, draft.id, uid, description="每年开展一次第三方评估。", lock=None, actor=None
+    )
     assert screening.screen_draft_nodes(session, draft, [uid]) == {uid: []}
     session.commit()
     assert stored(session, draft) == []
@@ -181,7 +183,7 @@ def test_blocking_findings_stop_submit_until_a_finance_reviewer_overrides_them(
     editor = user(session, built, "minzheng", "dept_editor", "101")
     draft = drafts.create_draft(session, "ceshi", actor=None, department="101")
     uid = built.uid("i1")
-    drafts.edit_item(
+    draft_items.edit_item(
         session, draft.id, uid, name="社区养老劳务派遣服务", description=STATIONED, lock=None, actor=None
     )
     blocked = screening.blocking(session, draft)
@@ -219,9 +221,9 @@ def test_blocking_findings_stop_submit_until_a_finance_reviewer_overrides_them(
 def test_blocking_sees_only_items_the_draft_still_proposes(session: Session, built: Built) -> None:
     draft = drafts.create_draft(session, "ceshi", actor=None, department="101")
     uid = built.uid("i2")
-    drafts.edit_item(session, draft.id, uid, name="养老机构劳务派遣服务", lock=None, actor=None)
+    draft_items.edit_item(session, draft.id, uid, name="养老机构劳务派遣服务", lock=None, actor=None)
     assert [f.rule_id for f in screening.blocking(session, draft)] == ["X10-5-dispatch"]
-    drafts.withdraw_item(session, draft.id, uid, lock=None, actor=None)
+    draft_items.withdraw_item(session, draft.id, uid, lock=None, actor=None)
     assert screening.blocking(session, draft) == []
     session.commit()
     assert stored(session, draft) == []

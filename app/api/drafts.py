@@ -19,7 +19,7 @@ from app.catalog.nodes import NodeState
 from app.db.models import User
 from app.deps import SessionDep
 from app.errors import InvalidInput
-from app.services import access, drafts, merging, review, screening
+from app.services import access, draft_items, drafts, merging, review, screening
 from app.workflow.states import DraftState, allowed_actions
 
 router = APIRouter(
@@ -196,7 +196,7 @@ def add(
     draft_id: int, body: ItemIn, session: SessionDep, user: SignedIn, if_match: IfMatch = None
 ) -> Response:
     lock = _required(_lock(draft_id, if_match, body))
-    drafts.add_item(
+    draft_items.add_item(
         session,
         draft_id,
         parent=body.parent,
@@ -214,7 +214,7 @@ def edit(
     draft_id: int, uid: str, body: ItemPatch, session: SessionDep, user: SignedIn, if_match: IfMatch = None
 ) -> Response:
     lock = _required(_lock(draft_id, if_match, body))
-    drafts.edit_item(
+    draft_items.edit_item(
         session, draft_id, uid, name=body.name, description=body.description, lock=lock, actor=user
     )
     return _draft(session, draft_id, user)
@@ -225,7 +225,7 @@ def move(
     draft_id: int, uid: str, body: MoveIn, session: SessionDep, user: SignedIn, if_match: IfMatch = None
 ) -> Response:
     lock = _required(_lock(draft_id, if_match, body))
-    drafts.move_item(session, draft_id, uid, parent=body.parent, lock=lock, actor=user)
+    draft_items.move_item(session, draft_id, uid, parent=body.parent, lock=lock, actor=user)
     return _draft(session, draft_id, user)
 
 
@@ -238,7 +238,9 @@ def withdraw_item(
     body: Based | None = None,
     if_match: IfMatch = None,
 ) -> Response:
-    drafts.withdraw_item(session, draft_id, uid, lock=_required(_lock(draft_id, if_match, body)), actor=user)
+    draft_items.withdraw_item(
+        session, draft_id, uid, lock=_required(_lock(draft_id, if_match, body)), actor=user
+    )
     return _draft(session, draft_id, user)
 
 
@@ -246,7 +248,9 @@ def withdraw_item(
 def discard(
     draft_id: int, uid: str, session: SessionDep, user: SignedIn, if_match: IfMatch = None
 ) -> Response:
-    drafts.discard_change(session, draft_id, uid, lock=_required(_lock(draft_id, if_match, None)), actor=user)
+    draft_items.discard_change(
+        session, draft_id, uid, lock=_required(_lock(draft_id, if_match, None)), actor=user
+    )
     return _draft(session, draft_id, user)
 
 

@@ -2,7 +2,7 @@
 
 Read only: composed from drafts.open_draft, the base version's upper levels, the department's
 items in the base and the draft's stored screening findings. Every write goes through
-app.services.drafts / review, which check who may do what.
+app.services.draft_items / editor_import / review, which check who may do what.
 """
 
 from __future__ import annotations
@@ -10,88 +10,18 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from app.catalog.columns import map_columns
 from app.catalog.nodes import Level, NodeState
-from app.catalog.validation import validate
-from app.db import draft_store, finding_store, queries, store
+from app.db import queries
 from app.db.models import Catalog, Department, Draft, User, Version
-from app.errors import InvalidInput
 from app.screening import Finding, ScreenItem, Severity
-from app.services import access, audit, drafts, imports, screening, screening_files
-from app.services.imports import ImportResult
+from app.services import access, drafts, screening
+from app.services.editor_tree import EditorClass, EditorItem, EditorType, Mark, marks_of
 from app.services.review_view import CommentView, comments_of
 from app.services.screening import ItemFinding
-from app.services.sheets import FileProblem, read_table
 from app.workflow.states import DraftAction, DraftState, Role, allowed_actions
-
-
-class Mark(StrEnum):
-    """How an item of the draft differs from the base."""
-
-    ADDED = "added"
-    EDITED = "edited"
-    MOVED = "moved"
-    WITHDRAWN = "withdrawn"
-    ORDERED = "ordered"
-
-    @property
-    def label(self) -> str:
-        """Return the mark's Chinese name."""
-        return MARK_LABELS[self]
-
-
-MARK_LABELS = {
-    Mark.ADDED: "新增",
-    Mark.EDITED: "修改",
-    Mark.MOVED: "移动",
-    Mark.WITHDRAWN: "撤销",
-    Mark.ORDERED: "排序",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class EditorItem:
-    """An item as the draft has it (its base state when withdrawn), with its marks and findings."""
-
-    state: NodeState
-    base: NodeState | None
-    marks: tuple[Mark, ...] = ()
-    findings: tuple[ItemFinding, ...] = ()
-    children: tuple[EditorItem, ...] = ()  # 四级 sub-items of a 三级 item
-
-    @property
-    def withdrawn(self) -> bool:
-        """Return whether the draft withdraws the item."""
-        return Mark.WITHDRAWN in self.marks
-
-    @property
-    def blocked(self) -> bool:
-        """Return whether a finding on the item stops a submit."""
-        return any(f.blocks for f in self.findings)
-
-
-@dataclass(frozen=True, slots=True)
-class EditorType:
-    uid: str
-    code: str
-    name: str
-    class_name: str
-    items: tuple[EditorItem, ...] = ()
-    shared: bool = False  # other departments have items here too (their places are kept on reorder)
-
-
-@dataclass(frozen=True, slots=True)
-class EditorClass:
-    uid: str
-    code: str
-    name: str
-    types: tuple[EditorType, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,22 +128,6 @@ def editor_view(session: Session, draft_id: int, *, actor: User) -> EditorView:
         tuple(on_draft),
         tuple(elsewhere),
     )
-
-
-def marks_of(base: NodeState | None, proposed: NodeState | None) -> tuple[Mark, ...]:
-    """Return the marks of a change from `base` to `proposed` (both None: no change)."""
-    if base is None:
-        return () if proposed is None else (Mark.ADDED,)
-    if proposed is None:
-        return (Mark.WITHDRAWN,)
-    out: list[Mark] = []
-    if base.parent != proposed.parent:
-        out.append(Mark.MOVED)
-    if (base.name, base.description) != (proposed.name, proposed.description):
-        out.append(Mark.EDITED)
-    if not out and base.sort_key != proposed.sort_key:
-        out.append(Mark.ORDERED)
-    return tuple(out)
 
 
 def screen_text(
@@ -342,83 +256,3 @@ def _summary(tree: Sequence[EditorClass]) -> Summary:
         blocking=sum(f.blocks for f in live),
         warnings=sum(f.severity is Severity.WARN for f in live),
     )
-
-
-# --- a spreadsheet into the draft ---------------------------------------------------------
-
-
-def import_into_draft(
-    session: Session,
-    draft_id: int,
-    *,
-    data: bytes,
-    filename: str,
-    lock: int | None,
-    actor: User,
-    catalogs_dir: Path,
-) -> ImportResult:
-    """Validate the department's whole spreadsheet against the draft's base; if valid, make it the draft.
-
-    The file is the department's complete catalog (as for `guidecat import`): the draft's
-    changes become exactly what turns the base into the file, in one commit. A file with any
-    error gets its row-by-row problems and writes nothing.
-    """
-    draft = access.visible_draft(session, draft_id, actor)
-    department = session.get(Department, draft.department_id) if draft.department_id else None
-    if department is None:
-        raise InvalidInput("只有部门的草稿可以导入表格")
-    catalog = session.get_one(Catalog, draft.catalog_id)
-    seq = session.get_one(Version, draft.base_version_id).seq
-    result, desired, screened = _validated(
-        session, catalog, seq, department.code, data, filename, catalogs_dir
-    )
-    if not result.ok or desired is None or screened is None:
-        return result
-    edit = drafts.begin_edit(session, draft_id, lock=lock, actor=actor)
-    base = store.load_version(session, catalog.id, seq)
-    draft_store.delete_changes(session, draft.id)
-    finding_store.delete_draft_findings(session, draft.id)
-    result.counts = drafts.write_changes(session, edit.draft, desired, base)
-    screening_files.store_import_findings(session, edit.draft, desired, base, screened)
-    summary = {"file": filename, "rows": result.rows, "added": result.counts.added}
-    summary |= {"changed": result.counts.changed, "withdrawn": result.counts.withdrawn}
-    audit.record(
-        session, actor=actor, action="draft.import", object_type="draft", object_id=draft.id, summary=summary
-    )
-    edit.draft.updated_at = datetime.now(UTC)
-    session.commit()
-    return result
-
-
-def _validated(
-    session: Session,
-    catalog: Catalog,
-    seq: int,
-    department: str,
-    data: bytes,
-    filename: str,
-    catalogs_dir: Path,
-) -> tuple[ImportResult, dict[str, NodeState | None] | None, screening_files.ImportScreening | None]:
-    """Return the import's report and, when the file is valid, the draft's changes and their screening."""
-    result = ImportResult()
-    try:
-        result.table = read_table(data, filename=filename)
-    except FileProblem as exc:
-        result.problems.extend(exc.problems)
-        return result, None, None
-    result.problems.extend(result.table.warnings)
-    columns, problems = map_columns(result.table, department_fixed=True)
-    result.problems.extend(problems)
-    if not result.ok:
-        return result, None, None
-    ctx = imports._context(session, catalog, seq, department, catalogs_dir)  # the import service's own
-    items, problems = validate(result.table, columns, ctx)
-    result.problems.extend(problems)
-    result.rows = len(items)
-    screened = screening_files.screen_parsed(session, items, result.table, columns)
-    result.problems.extend(screened.problems)
-    if not result.ok:
-        return result, None, None
-    desired, problems = imports.plan(items, store.load_version(session, catalog.id, seq), department)
-    result.problems.extend(problems)
-    return result, desired, screened

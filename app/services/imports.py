@@ -18,7 +18,7 @@ from app.catalog.validation import ClassRef, ImportContext, ParsedItem, TypeRef,
 from app.db import queries, store
 from app.db.models import Catalog, User
 from app.errors import NotFound
-from app.services import audit, browse, drafts, screening_files
+from app.services import audit, browse, draft_changes, drafts, screening_files
 from app.services.catalogs import new_uid
 from app.services.frameworks import load_framework
 from app.services.sheets import MAX_UPLOAD_BYTES, FileProblem, collector_paused, read_table
@@ -44,7 +44,7 @@ class ImportRequest:
 @dataclass
 class ImportResult:
     problems: list[Problem] = field(default_factory=list)
-    counts: drafts.ChangeCounts = field(default_factory=drafts.ChangeCounts)
+    counts: draft_changes.ChangeCounts = field(default_factory=draft_changes.ChangeCounts)
     draft_id: int | None = None
     table: RawTable | None = None
     rows: int = 0
@@ -102,7 +102,7 @@ def _import(
     if not result.ok:
         return result
     pairs = {u: (base[u].state if u in base else None, s) for u, s in desired.items()}
-    result.counts = drafts.count(pairs)
+    result.counts = draft_changes.count(pairs)
     if request.mode is ImportMode.DRY_RUN:
         return result
     draft, _ = drafts.new_draft(
@@ -112,7 +112,7 @@ def _import(
         department_id=department_id,
         title=f"导入：{request.filename or '表格'}",
     )
-    result.counts = drafts.write_changes(session, draft, desired, base)
+    result.counts = draft_changes.write_changes(session, draft, desired, base)
     screening_files.store_import_findings(session, draft, desired, base, screened)
     result.draft_id = draft.id
     audit.record(

@@ -20,7 +20,7 @@ from app.catalog.nodes import Level, NodeState
 from app.db import draft_store, store
 from app.db.models import Catalog, Draft, MergeConflict, User, Version
 from app.errors import InvalidInput, InvalidTransition, NotFound
-from app.services import audit, catalogs, drafts
+from app.services import audit, catalogs, draft_changes, drafts
 from app.versioning.conflicts import PLACEMENT, Conflict, ConflictKey
 from app.versioning.merge import MergeResult, merge
 from app.versioning.resolve import Choice, Edit, Take, resolve
@@ -326,7 +326,7 @@ def revert_draft(session: Session, draft_id: int, *, actor: User | None) -> Draf
     rows = draft_store.rows_with_uids(session, merged.id)
     desired = {uid: draft_store.state_from_json(uid, row.merged_from or {}) for row, uid in rows}
     current = store.load_nodes(session, catalog.id, base.seq, uids=desired)
-    drafts.write_changes(session, draft, desired, current)
+    draft_changes.write_changes(session, draft, desired, current)
     audit.record(
         session,
         actor=actor,

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.auth import SignedIn
 from app.deps import SessionDep, SettingsDep
 from app.errors import NotFound
-from app.services import drafts, editor, review
+from app.services import draft_items, drafts, editor, editor_import, editor_tree, review
 from app.services.imports import ImportResult
 from app.services.sheets import MAX_UPLOAD_BYTES
 from app.web.errors import form_on_error
@@ -87,7 +87,7 @@ def add(
 ) -> Response:
     context = _add_context(draft_id, type_uid, name, description)
     form_on_error(request, "editor/_add_form.html", target=f"#add-{type_uid}", **context)
-    state = drafts.add_item(
+    state = draft_items.add_item(
         session, draft_id, parent=type_uid, name=name, description=description, lock=lock, actor=user
     )
     return _workspace(request, session, user, draft_id, changed=state.uid, message=f"已新增“{state.name}”")
@@ -112,7 +112,7 @@ def _edit_context(draft_id: int, uid: str, name: str, description: str) -> dict[
     return {"draft_id": draft_id, "uid": uid, "name": name, "description": description, "error": ""}
 
 
-def _item(view: editor.EditorView, uid: str) -> editor.EditorItem:
+def _item(view: editor.EditorView, uid: str) -> editor_tree.EditorItem:
     found = view.item(uid)
     if found is None:
         raise NotFound("草稿中没有这个目录条目")
@@ -132,7 +132,7 @@ def edit(
 ) -> Response:
     context = _edit_context(draft_id, uid, name, description)
     form_on_error(request, "editor/_edit_form.html", target=f"#item-{uid}", **context)
-    state = drafts.edit_item(
+    state = draft_items.edit_item(
         session, draft_id, uid, name=name, description=description, lock=lock, actor=user
     )
     return _workspace(request, session, user, draft_id, changed=uid, message=f"已保存“{state.name}”")
@@ -154,7 +154,7 @@ def move(
     lock: Lock,
     parent: Text = "",
 ) -> Response:
-    state = drafts.move_item(session, draft_id, uid, parent=parent, lock=lock, actor=user)
+    state = draft_items.move_item(session, draft_id, uid, parent=parent, lock=lock, actor=user)
     return _workspace(request, session, user, draft_id, changed=uid, message=f"已移动，新编码 {state.code}")
 
 
@@ -162,7 +162,7 @@ def move(
 def withdraw(
     request: Request, draft_id: int, uid: str, session: SessionDep, user: SignedIn, lock: Lock
 ) -> Response:
-    drafts.withdraw_item(session, draft_id, uid, lock=lock, actor=user)
+    draft_items.withdraw_item(session, draft_id, uid, lock=lock, actor=user)
     return _workspace(request, session, user, draft_id, changed=uid, message="已撤销该条目")
 
 
@@ -171,7 +171,7 @@ def restore(
     request: Request, draft_id: int, uid: str, session: SessionDep, user: SignedIn, lock: Lock
 ) -> Response:
     """Drop the draft's change to the item: a withdrawal is restored, an edit or move undone."""
-    drafts.discard_change(session, draft_id, uid, lock=lock, actor=user)
+    draft_items.discard_change(session, draft_id, uid, lock=lock, actor=user)
     return _workspace(request, session, user, draft_id, changed=uid, message="已恢复为基础版本的内容")
 
 
@@ -186,7 +186,7 @@ def reorder(
     uids: Annotated[list[str], Form()],
     moved: Text = "",
 ) -> Response:
-    drafts.reorder(session, draft_id, type_uid, uids, lock=lock, actor=user)
+    draft_items.reorder(session, draft_id, type_uid, uids, lock=lock, actor=user)
     return _workspace(request, session, user, draft_id, changed=moved, message="已调整顺序")
 
 
@@ -229,7 +229,7 @@ def upload(
 ) -> Response:
     """Import a spreadsheet into the draft: a bad file answers its row-by-row report and writes nothing."""
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
-    result = editor.import_into_draft(
+    result = editor_import.import_into_draft(
         session,
         draft_id,
         data=data,
