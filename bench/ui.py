@@ -400,6 +400,7 @@ def _save(
                 "route": r.name,
                 **{k: round(v, 2) for k, v in s.items()},
                 "statuses": r.statuses,
+                "samples_ms": [round(ms, 1) for ms in r.ms],  # in the order sent
             }
             for r, s in rows
         ],
