@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Catalog, User, Version
 from app.errors import Forbidden, InvalidInput, InvalidTransition
-from app.services import access, audit, browse, versions
+from app.services import access, audit, browse, search_index, versions
 from app.workflow.states import VERSION_ROLES, VersionAction
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,8 @@ class Scheduler:
 
     With `index_later`, what it published is indexed for search by calling that after each
     transaction (the app runs the indexing worker process); without, inside the transaction.
+    It is also called on any tick that finds a public version missing from the index, e.g.
+    after the app stopped while indexing one.
     """
 
     def __init__(
@@ -159,7 +161,8 @@ class Scheduler:
         """Publish what is due at the clock's current time; return the versions published."""
         with self.sessions() as session:
             published = publish_due(session, now=self.clock(), index=self.index_later is None)
-        if published and self.index_later is not None:
+            behind = self.index_later is not None and bool(published or search_index.unindexed(session))
+        if behind and self.index_later is not None:
             self.index_later()
         for version in published:
             log.info("published version %s (seq %s) as scheduled", version.id, version.seq)

@@ -62,6 +62,17 @@ def index_in_worker(settings: Settings, sessions: sessionmaker[Session]) -> None
         )
 
 
+def unindexed(session: Session) -> list[Version]:
+    """Return the public versions the index lacks, oldest first."""
+    stmt = (
+        select(Version)
+        .where(Version.status.in_(queries.PUBLIC_STATUSES))  # one superseded meanwhile stays public
+        .where(~select(SearchVersion.version_id).where(SearchVersion.version_id == Version.id).exists())
+        .order_by(Version.id)
+    )
+    return list(session.scalars(stmt))
+
+
 def index_unindexed(sessions: sessionmaker[Session]) -> int:
     """Index every public version the index lacks, each in its own transactions; return how many items.
 
@@ -71,12 +82,7 @@ def index_unindexed(sessions: sessionmaker[Session]) -> int:
     """
     written = 0
     with _INDEXING, sessions() as session, search_store.one_indexer(session):
-        missing = session.scalars(
-            select(Version)
-            .where(Version.status.in_(queries.PUBLIC_STATUSES))  # one superseded meanwhile stays public
-            .where(~select(SearchVersion.version_id).where(SearchVersion.version_id == Version.id).exists())
-            .order_by(Version.id)
-        ).all()
+        missing = unindexed(session)
         if missing:
             search_store.pause_merging(session)
             session.commit()
