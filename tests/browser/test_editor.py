@@ -145,6 +145,20 @@ def test_clerk_edits_a_draft_with_mouse_and_keyboard(
     _item(page, "独居老年人上门探访服务").get_by_role("button", name="下移“独居老年人上门探访服务”").click()
     expect(names).to_have_text(before)
 
+    # a 四级 sub-item moves under another of the department's 三级 items with the same picker
+    _item(page, "独居老年人上门探访服务").get_by_role(
+        "button", name="移动“独居老年人上门探访服务”到其他三级目录"
+    ).click()
+    expect(dialog).to_be_visible()
+    page.get_by_label("搜索三级目录").fill("家庭养老床位")
+    expect(dialog.locator("#picker-select option:not([hidden])")).to_have_count(1)
+    dialog.get_by_role("button", name="移到所选三级目录").click()
+    _expect_toast(page, "已移动")
+    new_parent = _item(page, "家庭养老床位照护服务")
+    expect(new_parent.locator("ul.subitems")).to_contain_text("独居老年人上门探访服务")
+    expect(_item(page, "独居老年人上门探访服务").locator(".mark-moved")).to_have_text("移动")
+    expect(summary).to_contain_text("移动 3")
+
     # submit: the confirmation lists what blocks; after the fix the draft goes to review
     bad = _item(page, "老年人认知障碍照护服务")
     bad.get_by_role("button", name="编辑“老年人认知障碍照护服务”").click()
