@@ -119,37 +119,55 @@
     }
     if ((key === "m" || key === "M") && li.classList.contains("item-row") && row.getAttribute("draggable") === "true") {
       event.preventDefault();
-      grabbed = { uid: li.getAttribute("data-uid"), type: li.getAttribute("data-type") };
+      var sub = isSubitem(li);
+      grabbed = { uid: li.getAttribute("data-uid"), type: li.getAttribute("data-type"), sub: sub };
       li.classList.add("grabbed");
-      toast("已拾起“" + $(".item-name", li).textContent + "”：用 ↑ ↓ 选择二级目录，Enter 放下，Esc 放弃");
-      var own = $("#type-" + grabbed.type + " > .type-row");
+      toast("已拾起“" + $(".item-name", li).textContent + "”：用 ↑ ↓ 选择" + (sub ? "三级" : "二级") +
+        "目录，Enter 放下，Esc 放弃");
+      var own = sub ? $("#item-" + grabbed.type + " > .row") : $("#type-" + grabbed.type + " > .type-row");
       markDrop(own);
       focusRow(own);
     }
   }
 
-  function markDrop(typeRow) {
-    $all(".etype.drop-target").forEach(function (t) { t.classList.remove("drop-target"); });
-    if (typeRow) typeRow.closest(".etype").classList.add("drop-target");
+  // A 四级 sub-item goes under a 三级 item, a 三级 item under a type: its drop targets.
+  function isSubitem(li) { return li.getAttribute("data-level") === "4"; }
+  function dropTargetOf(el, sub) {
+    if (!el) return null;
+    return el.closest(sub ? ".item-row[data-level='3']:not(.withdrawn)" : ".etype");
+  }
+  function targetRows(rows, sub) {
+    return rows.filter(function (r) {
+      return sub ? r.classList.contains("item-line") && dropTargetOf(r, true) === r.closest(".item-row")
+                 : r.classList.contains("type-row");
+    });
+  }
+
+  function markDrop(row) {
+    $all(".drop-target").forEach(function (t) { t.classList.remove("drop-target"); });
+    if (row) row.closest(".item-row[data-level='3'], .etype").classList.add("drop-target");
   }
 
   function onGrabbedKey(event, row, rows, i) {
     var key = event.key;
-    var typeRows = rows.filter(function (r) { return r.classList.contains("type-row"); });
-    var t = typeRows.indexOf(row.classList.contains("type-row") ? row : $(".type-row", row.closest(".etype")));
+    var sub = grabbed.sub;
+    var choices = targetRows(rows, sub);
+    var here = dropTargetOf(row, sub);
+    var t = choices.indexOf(here ? $(sub ? ":scope > .row" : ":scope > .type-row", here) : null);
     if (key === "ArrowDown" || key === "ArrowUp") {
       event.preventDefault();
-      var next = typeRows[t + (key === "ArrowDown" ? 1 : -1)];
+      var next = choices[t + (key === "ArrowDown" ? 1 : -1)];
       if (next) { markDrop(next); focusRow(next); }
       return;
     }
     if (key === "Escape") { event.preventDefault(); dropGrab(true); return; }
     if (key === "Enter") {
       event.preventDefault();
-      var target = row.closest(".etype").getAttribute("data-uid");
+      var target = here ? here.getAttribute("data-uid") : null;
       var uid = grabbed.uid, from = grabbed.type;
       dropGrab(false);
-      if (target !== from) moveItem(uid, target); else toast("仍在原二级目录，未移动");
+      if (target && target !== from) moveItem(uid, target);
+      else toast(sub ? "仍在原三级目录，未移动" : "仍在原二级目录，未移动");
     }
   }
 
@@ -188,23 +206,30 @@
     event.dataTransfer.effectAllowed = "move";
     li.classList.add("dragging");
   }
+  // Where a drag over `event.target` would land: a type (or, for a sub-item, a 三级 item); when
+  // that is where the dragged item already is, dropping on a sibling reorders instead.
+  function dragTarget(event, dragged) {
+    if (!dragged || !event.target.closest) return null;
+    return dropTargetOf(event.target, isSubitem(dragged));
+  }
   function onDragOver(event) {
-    var typeLi = event.target.closest && event.target.closest(".etype");
-    if (!typeLi || !$(".item-row.dragging")) return;
+    var dragged = $(".item-row.dragging");
+    var target = dragTarget(event, dragged);
+    if (!target) return;
     event.preventDefault();
-    markDrop($(".type-row", typeLi));
+    markDrop($(isSubitem(dragged) ? ":scope > .row" : ":scope > .type-row", target));
   }
   function onDrop(event) {
-    var typeLi = event.target.closest && event.target.closest(".etype");
     var dragged = $(".item-row.dragging");
-    if (!typeLi || !dragged) return;
+    var target = dragTarget(event, dragged);
+    if (!target) return;
     event.preventDefault();
     markDrop(null);
     dragged.classList.remove("dragging");
     var overItem = event.target.closest(".item-row");
-    if (typeLi.getAttribute("data-uid") !== dragged.getAttribute("data-type")) {
-      moveItem(dragged.getAttribute("data-uid"), typeLi.getAttribute("data-uid"));
-    } else if (overItem && overItem !== dragged) {
+    if (target.getAttribute("data-uid") !== dragged.getAttribute("data-type")) {
+      moveItem(dragged.getAttribute("data-uid"), target.getAttribute("data-uid"));
+    } else if (overItem && overItem !== dragged && overItem.parentElement === dragged.parentElement) {
       var all = $all(":scope > .item-row", overItem.parentElement);
       reorder(dragged, all.indexOf(overItem) - all.indexOf(dragged));
     }

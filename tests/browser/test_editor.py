@@ -158,6 +158,23 @@ def test_clerk_edits_a_draft_with_mouse_and_keyboard(
     expect(new_parent.locator("ul.subitems")).to_contain_text("独居老年人上门探访服务")
     expect(_item(page, "独居老年人上门探访服务").locator(".mark-moved")).to_have_text("移动")
     expect(summary).to_contain_text("移动 3")
+    # … with the keyboard (M, ↓ to the next 三级 item, Enter) and with the mouse
+    sub_row = _item(page, "独居老年人上门探访服务").locator(":scope > .row")
+    sub_row.focus()
+    sub_row.press("m")
+    _expect_toast(page, "选择三级目录")
+    page.keyboard.press("ArrowDown")
+    chosen = page.locator("li.item-row.drop-target[data-level='3'] > .row > .item-name").inner_text()
+    assert chosen != "家庭养老床位照护服务"
+    page.keyboard.press("Enter")
+    _expect_toast(page, "已移动")
+    expect(_item(page, chosen).locator("ul.subitems")).to_contain_text("独居老年人上门探访服务")
+    _item(page, "独居老年人上门探访服务").locator(":scope > .row").drag_to(
+        _item(page, "家庭养老床位照护服务").locator(":scope > .row")
+    )
+    _expect_toast(page, "已移动")
+    expect(new_parent.locator("ul.subitems")).to_contain_text("独居老年人上门探访服务")
+    expect(_item(page, chosen)).not_to_contain_text("独居老年人上门探访服务")
 
     # submit: the confirmation lists what blocks; after the fix the draft goes to review
     bad = _item(page, "老年人认知障碍照护服务")
