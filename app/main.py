@@ -12,6 +12,7 @@ from app import __version__
 from app.api import audit as api_audit
 from app.api import catalogs as api_catalogs
 from app.api import changes as api_changes
+from app.api import draft_workflow as api_draft_workflow
 from app.api import drafts as api_drafts
 from app.api import health
 from app.api import imports as api_imports
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_screening.router)
     app.include_router(api_changes.router)
     app.include_router(api_drafts.router)
+    app.include_router(api_draft_workflow.router)
     app.include_router(api_versions.router)
     app.include_router(api_workdays.router)
     app.include_router(api_publication.router)

@@ -13,7 +13,7 @@ from app.catalog.nodes import NodeState
 from app.db import store
 from app.db.models import Draft, NodeRevision, Version
 from app.errors import InvalidTransition
-from app.services import catalogs, draft_items, drafts, merging, versions
+from app.services import catalogs, draft_items, drafts, merge_conflicts, merging, versions
 from tests.factories import ELDERLY, Built, published_catalog
 
 
@@ -78,7 +78,7 @@ def test_same_field_two_ways_is_a_stored_conflict_until_resolved(session: Sessio
         "居家养老综合服务",
     )
     assert states(session, built, 2)[built.uid("i1")].name == "社区居家养老上门服务"  # nothing written
-    merging.resolve_conflict(session, second.id, conflict.id, take="theirs", actor=None)
+    merge_conflicts.resolve_conflict(session, second.id, conflict.id, take="theirs", actor=None)
     done = merging.merge_draft(session, second.id, actor=None)
     assert done.merged
     assert states(session, built, 2)[built.uid("i1")].name == "居家养老综合服务"
@@ -91,11 +91,11 @@ def test_a_conflict_keeps_its_id_from_one_blocked_attempt_to_the_next(session: S
     before = {(c.field, c.id) for c in merging.merge_draft(session, second.id, actor=None).conflicts}
     assert {f for f, _ in before} == {"name", "description"}
     settled, left_open = max(before, key=lambda fi: fi[1]), min(before, key=lambda fi: fi[1])
-    merging.resolve_conflict(session, second.id, settled[1], take="theirs", actor=None)
+    merge_conflicts.resolve_conflict(session, second.id, settled[1], take="theirs", actor=None)
     again = merging.merge_draft(session, second.id, actor=None)  # still blocked: one is open
     assert not again.merged
     assert [(c.field, c.id) for c in again.conflicts] == [left_open]  # not a new row with a new id
-    assert {(c.field, c.id, c.resolution) for c in merging.conflicts(session, second.id)} == {
+    assert {(c.field, c.id, c.resolution) for c in merge_conflicts.conflicts(session, second.id)} == {
         (*settled, "theirs"),
         (*left_open, None),
     }
@@ -106,7 +106,7 @@ def test_an_edited_resolution_is_used(session: Session, built: Built) -> None:
     second = edited(session, built, "i1", name="居家养老综合服务")
     merging.merge_draft(session, first.id, actor=None)
     [conflict] = merging.merge_draft(session, second.id, actor=None).conflicts
-    merging.resolve_conflict(
+    merge_conflicts.resolve_conflict(
         session, second.id, conflict.id, take="edit", value="社区居家养老综合服务", actor=None
     )
     assert merging.merge_draft(session, second.id, actor=None).merged
@@ -121,7 +121,7 @@ def test_edit_versus_withdraw_is_a_conflict(session: Session, built: Built) -> N
     assert merging.merge_draft(session, withdraw.id, actor=None).merged
     [conflict] = merging.merge_draft(session, edit.id, actor=None).conflicts
     assert conflict.kind == "edit_delete"
-    merging.resolve_conflict(session, edit.id, conflict.id, take="ours", actor=None)
+    merge_conflicts.resolve_conflict(session, edit.id, conflict.id, take="ours", actor=None)
     assert merging.merge_draft(session, edit.id, actor=None).merged
     assert built.uid("i2") not in states(session, built, 2)
 
@@ -137,7 +137,7 @@ def test_two_new_items_never_share_a_code(session: Session, built: Built) -> Non
     outcome = merging.merge_draft(session, two.id, actor=None)
     assert [c.kind for c in outcome.conflicts] == ["duplicate_code"]
     [conflict] = outcome.conflicts
-    merging.resolve_conflict(
+    merge_conflicts.resolve_conflict(
         session, two.id, conflict.id, take="edit", value={**conflict.theirs, "code": "A06004"}, actor=None
     )
     assert merging.merge_draft(session, two.id, actor=None).merged

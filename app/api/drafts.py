@@ -1,4 +1,4 @@
-"""Write API for drafts: create, read, change items, review, merge, comments. Signed-in users only.
+"""Write API for drafts: create, read, change items (workflow in draft_workflow). Signed-in users only.
 
 Every write names the state it was based on (If-Match with the draft's ETag, or lock_version);
 a stale one answers 409 with the edits made since.
@@ -6,7 +6,6 @@ a stale one answers 409 with the edits made since.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
@@ -19,7 +18,7 @@ from app.catalog.nodes import NodeState
 from app.db.models import User
 from app.deps import SessionDep
 from app.errors import InvalidInput
-from app.services import access, draft_items, drafts, merging, review, screening
+from app.services import access, draft_items, drafts, screening
 from app.workflow.states import DraftState, allowed_actions
 
 router = APIRouter(
@@ -61,30 +60,17 @@ class MoveIn(Based):
     parent: str
 
 
-class ReasonIn(Based):
-    reason: str = ""
-
-
 class OverrideIn(BaseModel):
     rule: str = Field(description="规则编号")
     reason: str = Field(description="不适用该规则的理由（必填）")
-
-
-class CommentIn(BaseModel):
-    body: str
-    item: str | None = Field(None, description="针对某个目录条目时，其 uid")
-
-
-class ResolveIn(BaseModel):
-    take: str = Field(description="ours（现行版本）、theirs（草稿）或 edit")
-    value: Any = None
 
 
 def _etag(draft_id: int, lock: int) -> str:
     return f'"draft-{draft_id}-{lock}"'
 
 
-def _lock(draft_id: int, if_match: str | None, body: Based | None) -> int | None:
+def lock_of(draft_id: int, if_match: str | None, body: Based | None) -> int | None:
+    """Return the draft version a write is based on: `lock_version` in the body, else If-Match."""
     if body is not None and body.lock_version is not None:
         return body.lock_version
     if if_match:
@@ -97,7 +83,8 @@ def _lock(draft_id: int, if_match: str | None, body: Based | None) -> int | None
     return None
 
 
-def _required(lock: int | None) -> int:
+def require_lock(lock: int | None) -> int:
+    """Return `lock`, refusing a write that names no version."""
     if lock is None:
         raise InvalidInput("修改草稿须带上所依据的版本：If-Match 头或 lock_version 字段")
     return lock
@@ -117,7 +104,7 @@ def _state(s: NodeState | None) -> dict[str, Any] | None:
     }
 
 
-def _draft(
+def draft_response(
     session: SessionDep,
     draft_id: int,
     user: User,
@@ -126,6 +113,7 @@ def _draft(
     limit: int | None = None,
     after: int | None = None,
 ) -> Response:
+    """Answer with the draft, its changes and findings as JSON, with its ETag."""
     view = drafts.open_draft(session, draft_id, actor=user, limit=limit, after=after)
     d = view.draft
     counts = view.counts
@@ -177,7 +165,7 @@ def create(body: DraftIn, session: SessionDep, user: SignedIn) -> Response:
     draft = drafts.create_draft(
         session, body.catalog, actor=user, department=body.department, title=body.title
     )
-    return _draft(session, draft.id, user, status=201)
+    return draft_response(session, draft.id, user, status=201)
 
 
 @router.get("/drafts/{draft_id}", summary="草稿及其修改（全部，或带 limit 时一页）")
@@ -188,14 +176,14 @@ def read(
     limit: Annotated[int | None, Query(ge=1, le=1000, description="每页修改条数；不填时返回全部修改")] = None,
     after: Annotated[int | None, Query(description="上一页的 next_after")] = None,
 ) -> Response:
-    return _draft(session, draft_id, user, limit=limit, after=after)
+    return draft_response(session, draft_id, user, limit=limit, after=after)
 
 
 @router.post("/drafts/{draft_id}/items", status_code=201, summary="新增条目")
 def add(
     draft_id: int, body: ItemIn, session: SessionDep, user: SignedIn, if_match: IfMatch = None
 ) -> Response:
-    lock = _required(_lock(draft_id, if_match, body))
+    lock = require_lock(lock_of(draft_id, if_match, body))
     draft_items.add_item(
         session,
         draft_id,
@@ -206,27 +194,27 @@ def add(
         lock=lock,
         actor=user,
     )
-    return _draft(session, draft_id, user, status=201)
+    return draft_response(session, draft_id, user, status=201)
 
 
 @router.patch("/drafts/{draft_id}/items/{uid}", summary="修改条目名称或服务内容")
 def edit(
     draft_id: int, uid: str, body: ItemPatch, session: SessionDep, user: SignedIn, if_match: IfMatch = None
 ) -> Response:
-    lock = _required(_lock(draft_id, if_match, body))
+    lock = require_lock(lock_of(draft_id, if_match, body))
     draft_items.edit_item(
         session, draft_id, uid, name=body.name, description=body.description, lock=lock, actor=user
     )
-    return _draft(session, draft_id, user)
+    return draft_response(session, draft_id, user)
 
 
 @router.post("/drafts/{draft_id}/items/{uid}/move", summary="移到另一个二级目录")
 def move(
     draft_id: int, uid: str, body: MoveIn, session: SessionDep, user: SignedIn, if_match: IfMatch = None
 ) -> Response:
-    lock = _required(_lock(draft_id, if_match, body))
+    lock = require_lock(lock_of(draft_id, if_match, body))
     draft_items.move_item(session, draft_id, uid, parent=body.parent, lock=lock, actor=user)
-    return _draft(session, draft_id, user)
+    return draft_response(session, draft_id, user)
 
 
 @router.post("/drafts/{draft_id}/items/{uid}/withdraw", summary="撤销条目")
@@ -239,9 +227,9 @@ def withdraw_item(
     if_match: IfMatch = None,
 ) -> Response:
     draft_items.withdraw_item(
-        session, draft_id, uid, lock=_required(_lock(draft_id, if_match, body)), actor=user
+        session, draft_id, uid, lock=require_lock(lock_of(draft_id, if_match, body)), actor=user
     )
-    return _draft(session, draft_id, user)
+    return draft_response(session, draft_id, user)
 
 
 @router.delete("/drafts/{draft_id}/changes/{uid}", summary="放弃对某条目的修改（恢复原样）")
@@ -249,9 +237,9 @@ def discard(
     draft_id: int, uid: str, session: SessionDep, user: SignedIn, if_match: IfMatch = None
 ) -> Response:
     draft_items.discard_change(
-        session, draft_id, uid, lock=_required(_lock(draft_id, if_match, None)), actor=user
+        session, draft_id, uid, lock=require_lock(lock_of(draft_id, if_match, None)), actor=user
     )
-    return _draft(session, draft_id, user)
+    return draft_response(session, draft_id, user)
 
 
 @router.post(
@@ -259,99 +247,4 @@ def discard(
 )
 def override(draft_id: int, uid: str, body: OverrideIn, session: SessionDep, user: SignedIn) -> Response:
     screening.record_override(session, draft_id, uid, body.rule, reason=body.reason, actor=user)
-    return _draft(session, draft_id, user)
-
-
-@router.post("/drafts/{draft_id}/submit", summary="送审（有未处理的负面清单问题时拒绝）")
-def submit(
-    draft_id: int, session: SessionDep, user: SignedIn, body: Based | None = None, if_match: IfMatch = None
-) -> Response:
-    review.submit(session, draft_id, actor=user, lock=_required(_lock(draft_id, if_match, body)))
-    return _draft(session, draft_id, user)
-
-
-@router.post("/drafts/{draft_id}/return", summary="退回修改（须说明理由）")
-def return_(
-    draft_id: int, body: ReasonIn, session: SessionDep, user: SignedIn, if_match: IfMatch = None
-) -> Response:
-    review.return_draft(
-        session, draft_id, reason=body.reason, actor=user, lock=_lock(draft_id, if_match, body)
-    )
-    return _draft(session, draft_id, user)
-
-
-@router.post("/drafts/{draft_id}/approve", summary="审核通过（须指明所审阅的草稿版本）")
-def approve(
-    draft_id: int, session: SessionDep, user: SignedIn, body: Based | None = None, if_match: IfMatch = None
-) -> Response:
-    review.approve(session, draft_id, actor=user, lock=_lock(draft_id, if_match, body))
-    return _draft(session, draft_id, user)
-
-
-@router.post("/drafts/{draft_id}/withdraw", summary="撤回整份草稿")
-def withdraw(
-    draft_id: int, session: SessionDep, user: SignedIn, body: Based | None = None, if_match: IfMatch = None
-) -> Response:
-    review.withdraw(session, draft_id, actor=user, lock=_lock(draft_id, if_match, body))
-    return _draft(session, draft_id, user)
-
-
-@router.post("/drafts/{draft_id}/merge", summary="合并到下一版本（全部成功或全不写入；有冲突时返回冲突）")
-def merge(draft_id: int, session: SessionDep, user: SignedIn) -> Response:
-    outcome = review.merge(session, draft_id, actor=user)
-    body = {
-        "merged": outcome.merged,
-        "version": outcome.version.seq,
-        "conflicts": [_conflict(c) for c in outcome.conflicts],
-    }
-    return JSONResponse(body, status_code=200 if outcome.merged else 409)
-
-
-def _conflict(c: Any) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "uid": c.uid,
-        "field": c.field or None,
-        "kind": c.kind,
-        "message": c.message,
-        "base": c.base,
-        "ours": c.ours,
-        "theirs": c.theirs,
-        "resolution": c.resolution,
-        "value": c.value,
-    }
-
-
-@router.get("/drafts/{draft_id}/conflicts", summary="合并冲突")
-def conflicts(draft_id: int, session: SessionDep, user: SignedIn) -> list[dict[str, Any]]:
-    access.visible_draft(session, draft_id, user)
-    return [_conflict(c) for c in merging.conflicts(session, draft_id)]
-
-
-@router.post("/drafts/{draft_id}/conflicts/{conflict_id}", summary="处理一个冲突")
-def resolve(
-    draft_id: int, conflict_id: int, body: ResolveIn, session: SessionDep, user: SignedIn
-) -> dict[str, Any]:
-    access.require_finance(user)
-    access.visible_draft(session, draft_id, user)
-    return _conflict(
-        merging.resolve_conflict(session, draft_id, conflict_id, take=body.take, value=body.value, actor=user)
-    )
-
-
-@router.get("/drafts/{draft_id}/comments", summary="评论")
-def list_comments(draft_id: int, session: SessionDep, user: SignedIn) -> list[dict[str, Any]]:
-    return [
-        {"id": c.id, "author": name, "item": uid, "body": c.body, "at": _iso(c.created_at)}
-        for c, name, uid in review.comments(session, draft_id, actor=user)
-    ]
-
-
-@router.post("/drafts/{draft_id}/comments", status_code=201, summary="评论草稿或其中一个条目")
-def comment(draft_id: int, body: CommentIn, session: SessionDep, user: SignedIn) -> dict[str, Any]:
-    c = review.add_comment(session, draft_id, body=body.body, uid=body.item, actor=user)
-    return {"id": c.id, "item": body.item, "body": c.body}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    return draft_response(session, draft_id, user)

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import MergeConflict, User
 from app.errors import Conflict, InvalidInput
-from app.services import merging, review
+from app.services import merge_conflicts, merging, review
 from app.services.merge_view import EDITABLE, MergePreview, merge_preview, recodable
 from app.services.review_view import reviewer_draft
 from app.versioning.conflicts import PLACEMENT
@@ -18,11 +18,13 @@ def resolve_one(
 ) -> MergeConflict:
     """Record a reviewer's decision on one stored conflict; an edit's text is parsed by its field."""
     reviewer_draft(session, draft_id, actor=actor)
-    row = next((r for r in merging.conflicts(session, draft_id) if r.id == conflict_id), None)
+    row = next((r for r in merge_conflicts.conflicts(session, draft_id) if r.id == conflict_id), None)
     if row is None:  # a later merge attempt stores the open conflicts again, under new ids
         raise Conflict("这个冲突已重新登记或已不存在，请重新载入页面后再处理")
     parsed = _edited(row, value) if take == "edit" else None
-    return merging.resolve_conflict(session, draft_id, conflict_id, take=take, value=parsed, actor=actor)
+    return merge_conflicts.resolve_conflict(
+        session, draft_id, conflict_id, take=take, value=parsed, actor=actor
+    )
 
 
 def _edited(row: MergeConflict, text: str) -> object:
@@ -54,7 +56,7 @@ def resolve_type(session: Session, draft_id: int, type_uid: str, *, take: str, a
     if not todo:
         raise InvalidInput("该类下没有待处理的冲突")
     for conflict_id in todo:
-        merging.resolve_conflict(session, draft_id, conflict_id, take=take, actor=actor)
+        merge_conflicts.resolve_conflict(session, draft_id, conflict_id, take=take, actor=actor)
     return todo
 
 

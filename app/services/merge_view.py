@@ -13,7 +13,7 @@ from app.catalog.codes import next_child_code
 from app.catalog.nodes import Level, NodeState
 from app.db import store
 from app.db.models import Catalog, Draft, MergeConflict, User, Version
-from app.services import drafts, history, merging
+from app.services import drafts, history, merge_conflicts, merging
 from app.services.review_view import label, reviewer_draft, value_text
 from app.versioning.changes import FIELD_LABELS
 from app.versioning.conflicts import PLACEMENT, ConflictKey, ConflictKind
@@ -97,7 +97,7 @@ def merge_preview(session: Session, draft_id: int, *, actor: User) -> MergePrevi
     sub = merging.subgraph(session, draft, changes, head.seq)
     ours = {u: n.state for u, n in sub.head.items()}
     raw = merge(sub.base, ours, sub.theirs)
-    stored = {(r.uid, r.field): r for r in merging.conflicts(session, draft.id)}
+    stored = {(r.uid, r.field): r for r in merge_conflicts.conflicts(session, draft.id)}
     result = resolve(raw, _choices(stored, {c.key for c in raw.conflicts}))
     still = {c.key for c in result.conflicts}
     known = {**sub.base, **sub.theirs, **result.merged}
@@ -133,7 +133,7 @@ def _fingerprint(
         head.seq,
         sorted((u, f or "") for u, f in still),
         [(c.id, c.resolution) for c in views],
-        [(r.uid, merging.encode(None, r.new)) for r in summary],
+        [(r.uid, merge_conflicts.encode(None, r.new)) for r in summary],
     ]
     return hashlib.sha256(json.dumps(mark, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
 
@@ -147,7 +147,7 @@ def _choices(
         if row.resolution is None or (key not in open_keys and row.resolution != "edit"):
             continue  # the same rule merge_draft applies
         if row.resolution == "edit":
-            choices[key] = Edit(merging.decode(fld or None, uid, row.value))
+            choices[key] = Edit(merge_conflicts.decode(fld or None, uid, row.value))
         else:
             choices[key] = Take.OURS if row.resolution == "ours" else Take.THEIRS
     return choices
@@ -232,7 +232,7 @@ def _conflict_view(
     chosen = None
     decoded = None
     if row is not None and resolution == "edit":
-        decoded = merging.decode(clash.field, clash.uid, row.value)
+        decoded = merge_conflicts.decode(clash.field, clash.uid, row.value)
         chosen = _show(decoded, known)
     elif resolution is not None:
         chosen = _show(clash.ours if resolution == "ours" else clash.theirs, known)
