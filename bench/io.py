@@ -242,7 +242,7 @@ ONE_SQLITE_URL = one_catalog.URL
 ONE_POSTGRES_URL = make_url(benchdb.POSTGRES_URL).set(database="guidecat_bench_one").render_as_string()
 IMPORT_FILE = benchdb.DATASET_FILE.with_name("bench-import.csv")
 IMPORT_SLUG = "bench-import"
-IMPORT_MAX_BYTES = 2 * 1024**3  # as the CLI allows (app.cli.CLI_MAX_IMPORT_BYTES)
+IMPORT_MAX_BYTES = 2 * 1024**3  # as the CLI allows (app.cli_common.CLI_MAX_IMPORT_BYTES)
 GOAL_IMPORT_RATIO = 4.0
 PLAIN_TABLE = "bench_import_plain"
 
