@@ -9,22 +9,12 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from app.api.drafts import Based, IfMatch, draft_response, lock_of, require_lock
-from app.api.schemas import ErrorOut
+from app.api.drafts import ROUTER_ARGS, Based, IfMatch, draft_response, lock_of, require_lock
 from app.auth import SignedIn
 from app.deps import SessionDep
 from app.services import access, merge_conflicts, review
 
-router = APIRouter(
-    prefix="/api/v1",
-    tags=["草稿与审核"],
-    responses={
-        401: {"model": ErrorOut},
-        403: {"model": ErrorOut},
-        404: {"model": ErrorOut},
-        409: {"model": ErrorOut},
-    },
-)
+router = APIRouter(**ROUTER_ARGS)
 
 
 class ReasonIn(Based):
