@@ -9,10 +9,11 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from app.services import draft_items, drafts
+from app.db.models import Draft
+from app.services import draft_items, drafts, people
 from app.services.catalogs import stable_uid
 from app.services.people import create_token
-from tests.factories import ELDERLY, published_catalog
+from tests.factories import ELDERLY, Built, published_catalog
 
 
 def test_version_diff_defaults_to_latest_against_previous(demo_client: TestClient) -> None:
@@ -77,10 +78,9 @@ def test_item_history(demo_client: TestClient) -> None:
     assert demo_client.get("/api/v1/catalogs/shifanshi/items/nope/history").status_code == 404
 
 
-def test_draft_diff_needs_a_finance_token(client: TestClient, session: Session) -> None:
+def _renaming_draft(session: Session) -> tuple[Built, Draft]:
+    """A catalog, its finance reviewer "caizheng", and a draft renaming item i1."""
     built = published_catalog(session, ELDERLY, later=None)
-    from app.services import people
-
     people.add_user(
         session,
         username="caizheng",
@@ -91,6 +91,11 @@ def test_draft_diff_needs_a_finance_token(client: TestClient, session: Session) 
     session.commit()
     draft = drafts.create_draft(session, "ceshi", actor=None)
     draft_items.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
+    return built, draft
+
+
+def test_draft_diff_needs_a_finance_token(client: TestClient, session: Session) -> None:
+    _, draft = _renaming_draft(session)
     assert client.get(f"/api/v1/drafts/{draft.id}/diff").status_code == 401
     token = create_token(session, "caizheng")
     body = client.get(f"/api/v1/drafts/{draft.id}/diff", headers={"Authorization": f"Bearer {token}"}).json()
@@ -111,19 +116,7 @@ def test_draft_diff_needs_a_finance_token(client: TestClient, session: Session) 
 
 
 def test_a_draft_reads_whole_or_by_pages_with_its_counts(client: TestClient, session: Session) -> None:
-    built = published_catalog(session, ELDERLY, later=None)
-    from app.services import people
-
-    people.add_user(
-        session,
-        username="caizheng",
-        password="password-1",
-        role="finance_reviewer",
-        jurisdiction_id=built.catalog.jurisdiction_id,
-    )
-    session.commit()
-    draft = drafts.create_draft(session, "ceshi", actor=None)
-    draft_items.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
+    built, draft = _renaming_draft(session)
     draft_items.withdraw_item(session, draft.id, built.uid("i4"), lock=2, actor=None)
     draft_items.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=3, actor=None)
     headers = {"Authorization": f"Bearer {create_token(session, 'caizheng')}"}

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from app.catalog import search_text
+from app.catalog.search_text import Keys
 from app.db import queries
 from app.db.models import Department, Node, NodeRevision, SearchEntry, SearchVersion
 
@@ -236,20 +237,23 @@ def indexed_versions(session: Session) -> list[IndexedVersion]:
 def forget_version(session: Session, version_id: int) -> None:
     """Remove one version's entries and their index texts."""
     if dialect(session) == "sqlite" and has_fts(session):
-        stmt = select(SearchEntry.id, SearchEntry.name, SearchEntry.description).where(
-            SearchEntry.version_id == version_id
-        )
+        # a contentless FTS5 row is deleted by repeating its text: rebuilt from the stored keys,
+        # so it is exactly what was inserted (pinyin is not worked out again)
+        e = SearchEntry
+        stmt = select(e.id, e.name, e.description, e.pinyin, e.initials).where(e.version_id == version_id)
+        texts = [
+            (entry_id, Keys(search_text.lower(name), search_text.lower(description), pinyin, initials))
+            for entry_id, name, description, pinyin, initials in session.execute(stmt)
+        ]
         cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-        for entry_id, name, description in session.execute(stmt):
-            k = search_text.keys(name, description)
-            cursor.execute(
-                "INSERT INTO search_trigram(search_trigram, rowid, t) VALUES ('delete', ?, ?)",
-                (entry_id, k.trigram_text()),
-            )
-            cursor.execute(
-                "INSERT INTO search_grams(search_grams, rowid, g) VALUES ('delete', ?, ?)",
-                (entry_id, k.gram_tokens()),
-            )
+        cursor.executemany(
+            "INSERT INTO search_trigram(search_trigram, rowid, t) VALUES ('delete', ?, ?)",
+            [(entry_id, k.trigram_text()) for entry_id, k in texts],
+        )
+        cursor.executemany(
+            "INSERT INTO search_grams(search_grams, rowid, g) VALUES ('delete', ?, ?)",
+            [(entry_id, k.gram_tokens()) for entry_id, k in texts],
+        )
     session.execute(delete(SearchEntry).where(SearchEntry.version_id == version_id))
     session.execute(delete(SearchVersion).where(SearchVersion.version_id == version_id))
 
