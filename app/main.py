@@ -23,23 +23,22 @@ from app.api import versions as api_versions
 from app.api import workdays as api_workdays
 from app.config import Settings
 from app.db.engine import make_engine, make_sessionmaker
-from app.requests import RequestIdMiddleware
-from app.services import publication, search_index
-from app.web import (
-    auth_pages,
-    departments_pages,
-    editor_pages,
-    errors,
-    finance,
-    merge_pages,
-    public,
-    review_pages,
-    rules_pages,
-    search_pages,
-    stats_pages,
-    users_pages,
-)
-from app.web.cache import PageCache
+from app.http import errors
+from app.http.cache import PageCache
+from app.http.request_id import RequestIdMiddleware
+from app.services.search import index as search_index
+from app.services.versions import schedule as publication
+from app.web import editor as editor_pages
+from app.web import merge as merge_pages
+from app.web import public
+from app.web import review as review_pages
+from app.web import search as search_pages
+from app.web import signin as auth_pages
+from app.web import statistics as stats_pages
+from app.web.admin import departments as departments_pages
+from app.web.admin import rules as rules_pages
+from app.web.admin import users as users_pages
+from app.web.admin import versions as finance
 from app.web.templating import make_environment
 
 DESCRIPTION = """政府购买服务指导性目录的公开数据接口。已公开的版本不会再改变：响应带强 ETag 与长缓存时间。

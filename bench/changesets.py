@@ -16,7 +16,7 @@ import dataset
 
 from app.catalog.codes import next_child_code
 from app.catalog.nodes import Level, NodeState
-from app.services.catalogs import stable_uid
+from app.services.catalogs.authoring import stable_uid
 
 
 @dataclass(frozen=True, slots=True)

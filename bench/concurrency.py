@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from app.services import drafts, people  # noqa: E402
-from app.services.catalogs import stable_uid  # noqa: E402
+from app.services.catalogs.authoring import stable_uid  # noqa: E402
+from app.services.drafts import lifecycle as drafts  # noqa: E402
+from app.services.people import accounts as people  # noqa: E402
 
 
 @dataclass

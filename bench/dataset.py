@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from app.catalog.codes import child_code
 from app.catalog.frameworks import Framework
 from app.catalog.nodes import Level, NodeState
-from app.services.catalogs import stable_uid
+from app.services.catalogs.authoring import stable_uid
 
 SEED = 2026
 ITEMS_AT_FULL_SCALE = 650_000

@@ -28,8 +28,8 @@ from app.db import store
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.models import Catalog, Department, Jurisdiction, Node, NodeRevision, Version
-from app.services.catalogs import create_catalog, stable_uid
-from app.services.frameworks import load_framework
+from app.formats.frameworks import load_framework
+from app.services.catalogs.authoring import create_catalog, stable_uid
 
 FRAMEWORK = "six_class"
 ISSUED_ON = date(2026, 3, 2)

@@ -23,8 +23,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.catalog.text import name_key
-from app.services import exports
-from app.services.export_formats import CSV_HEADER
+from app.formats.exports import CSV_HEADER
+from app.services.exports import files as exports
 
 
 def write_file(session: Session, slug: str, path: Path) -> tuple[int, int]:

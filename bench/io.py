@@ -50,10 +50,14 @@ from app.config import Settings
 from app.db import draft_store, store
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import Catalog
-from app.services import browse, exports, imports, screening_files, sheets
-from app.services.catalogs import create_catalog
-from app.services.export_formats import CSV_HEADER
-from app.services.frameworks import load_framework
+from app.formats import sheets
+from app.formats.exports import CSV_HEADER
+from app.formats.frameworks import load_framework
+from app.services.catalogs import browse
+from app.services.catalogs.authoring import create_catalog
+from app.services.exports import files as exports
+from app.services.imports import pipeline as imports
+from app.services.screening import files as screening_files
 
 SCRIPT = Path(__file__).resolve()
 GOAL_RATIO = 2.0

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
-from app.web import urls
+from app.http import urls
 
 MODES = {"cached": {}, "cold": {"GUIDECAT_PAGE_CACHE_BYTES": "0"}}
 HTMX = {"HX-Request": "true"}

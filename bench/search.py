@@ -41,8 +41,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import Catalog, Jurisdiction, SearchVersion
-from app.services import search, search_index
-from app.services.search import SearchQuery
+from app.services.search import index as search_index
+from app.services.search import query as search
+from app.services.search.query import SearchQuery
 
 RESULTS_FILE = benchdb.DATASET_FILE.with_name("bench-results-search.json")
 KINDS: dict[str, tuple[str, ...]] = {

@@ -30,8 +30,12 @@ from app.db import store
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import Catalog, Department, Jurisdiction, Node, NodeRevision
 from app.db.queries import in_version
-from app.services import browse, catalogs, draft_changes, drafts, merging
-from app.services.frameworks import load_framework
+from app.formats.frameworks import load_framework
+from app.services.catalogs import authoring as catalogs
+from app.services.catalogs import browse
+from app.services.drafts import changes as draft_changes
+from app.services.drafts import lifecycle as drafts
+from app.services.merging import merge as merging
 
 SEED = dataset.SEED
 V2_MIX = Mix(edits=2_000, adds=1_500, moves=1_500, removals=1_500)  # 6,500 nodes: 1 %

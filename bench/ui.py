@@ -36,9 +36,9 @@ from app.config import PROJECT_ROOT
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.models import Department, Node, NodeRevision
-from app.services import people
 from app.services.demo import load_demo
-from app.services.publication import beijing_date, real_clock
+from app.services.people import accounts as people
+from app.services.versions.schedule import beijing_date, real_clock
 
 DEFAULT_URL = "sqlite:///var/bench-ui.db"
 PASSWORDS = {

@@ -64,7 +64,10 @@ from two_versions import (
 from app.catalog.nodes import Level
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import Version
-from app.services import browse, drafts, exports, history, merging
+from app.services.catalogs import browse, history
+from app.services.drafts import lifecycle as drafts
+from app.services.exports import files as exports
+from app.services.merging import merge as merging
 
 DEFAULT_URLS = (
     one_catalog.URL,

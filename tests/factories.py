@@ -12,8 +12,8 @@ from app.catalog.codes import next_child_code
 from app.catalog.nodes import Level, NodeState
 from app.db import store
 from app.db.models import Catalog, Department, Jurisdiction, Version
-from app.services import catalogs
-from app.services.frameworks import load_framework
+from app.formats.frameworks import load_framework
+from app.services.catalogs import authoring as catalogs
 
 CATALOGS = Path(__file__).resolve().parent.parent / "catalogs"
 

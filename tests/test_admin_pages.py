@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.api.publication import today
 from app.db.models import AuditEvent, Version
-from app.services.screening_rules import shipped_rules
+from app.services.screening.rules import shipped_rules
 from tests.workflow_world import PASSWORD, World, world
 
 HX = {"HX-Request": "true"}

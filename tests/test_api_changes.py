@@ -10,9 +10,11 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from app.db.models import Draft
-from app.services import draft_items, drafts, people
-from app.services.catalogs import stable_uid
-from app.services.people import create_token
+from app.services.catalogs.authoring import stable_uid
+from app.services.drafts import items as draft_items
+from app.services.drafts import lifecycle as drafts
+from app.services.people import accounts as people
+from app.services.people.accounts import create_token
 from tests.factories import ELDERLY, Built, published_catalog
 
 

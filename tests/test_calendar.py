@@ -28,7 +28,7 @@ from app.calendar.days import (
 )
 from app.calendar.yearfile import parse_year_file
 from app.errors import InvalidInput
-from app.services.workdays_seed import chinese_calendar_years
+from app.services.calendar.seed import chinese_calendar_years
 
 FICTIONAL_2027 = Path(__file__).parent / "data" / "calendar" / "fictional-2027.json"
 PACKAGE_YEARS = chinese_calendar_years()

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 from app.catalog.nodes import Level
 from app.db.models import AuditEvent, DraftChange, NodeRevision
 from app.errors import Conflict, InvalidInput, InvalidTransition
-from app.services import draft_changes, draft_items, drafts
+from app.services.drafts import changes as draft_changes
+from app.services.drafts import items as draft_items
+from app.services.drafts import lifecycle as drafts
 from tests.factories import ELDERLY, Built, published_catalog
 
 
@@ -122,7 +124,7 @@ def test_reorder_within_a_type(session: Session, built: Built) -> None:
 
 def test_a_department_reorders_its_own_items_where_it_shares_a_type(session: Session) -> None:
     from app.db.models import Department
-    from app.services import people
+    from app.services.people import accounts as people
     from tests.factories import Item
 
     other = Item("j1", "A06", "老年人教育培训服务", "102", "为老年人开设课程。")

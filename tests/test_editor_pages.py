@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Draft, DraftChange, User
-from app.services import draft_items, drafts, review
+from app.services.drafts import items as draft_items
+from app.services.drafts import lifecycle as drafts
+from app.services.review import workflow as review
 from tests.workflow_world import PASSWORD, World, world
 
 HX = {"HX-Request": "true", "HX-Current-URL": "http://testserver/drafts/1"}

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db.export_query import LineRow, RowFilter
 from app.db.models import Department, Jurisdiction, NodeRevision
-from app.services import export_rows, exports
-from app.services.export_formats import CSV_HEADER, Charset, csv_chunks
-from app.services.export_rows import ITEM_LEVELS, Entry
-from app.services.export_xlsx import display_width
+from app.formats.exports import CSV_HEADER, Charset, csv_chunks
+from app.formats.xlsx import display_width
+from app.services.exports import files as exports
+from app.services.exports import rows as export_rows
+from app.services.exports.rows import ITEM_LEVELS, Entry
 from tests.factories import ELDERLY, Item, published_catalog
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,8 +14,12 @@ from app.catalog.nodes import Level, NodeState
 from app.db import store
 from app.db.models import Catalog, Version
 from app.errors import NotFound
-from app.services import catalogs, draft_changes, draft_items, drafts, history
-from app.services.catalogs import stable_uid
+from app.services.catalogs import authoring as catalogs
+from app.services.catalogs import history
+from app.services.catalogs.authoring import stable_uid
+from app.services.drafts import changes as draft_changes
+from app.services.drafts import items as draft_items
+from app.services.drafts import lifecycle as drafts
 from app.versioning.diff import diff
 from tests.factories import CATALOGS, Built
 

@@ -16,10 +16,10 @@ from app.api.nodes_format import CSV_HEADER
 from app.catalog.columns import header_key, map_columns
 from app.catalog.sheet import Problem, RawTable, Severity
 from app.errors import InvalidInput
-from app.services.import_report import display_width, problems_json, problems_table, write_report_xlsx
-from app.services.sheets import MAX_UPLOAD_BYTES, FileProblem, read_table
-from app.services.sheets_json import EXPORT_HEADERS
-from app.services.sheets_xlsx import cell_text
+from app.formats.import_report import display_width, problems_json, problems_table, write_report_xlsx
+from app.formats.sheets import MAX_UPLOAD_BYTES, FileProblem, read_table
+from app.formats.sheets_json import EXPORT_HEADERS
+from app.formats.sheets_xlsx import cell_text
 
 CORPUS = Path(__file__).resolve().parent / "data" / "import"
 KEYS = ["序号", "目录编码", "一级目录", "二级目录", "三级目录", "服务内容", "购买主体", "备注"]

@@ -19,10 +19,10 @@ from app.catalog.nodes import Level, NodeState
 from app.db import draft_store, store
 from app.db.models import Catalog, Draft
 from app.db.store import load_version
-from app.services import draft_changes
 from app.services.demo import load_demo
-from app.services.imports import ImportMode, ImportRequest, ImportResult, import_file
-from app.services.people import create_token
+from app.services.drafts import changes as draft_changes
+from app.services.imports.pipeline import ImportMode, ImportRequest, ImportResult, import_file
+from app.services.people.accounts import create_token
 from tests.databases import checksum
 from tests.factories import CATALOGS
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.services import people
+from app.services.people import accounts as people
 from tests.workflow_world import PASSWORD, World, world
 
 

@@ -13,7 +13,12 @@ from app.catalog.nodes import NodeState
 from app.db import store
 from app.db.models import Draft, NodeRevision, Version
 from app.errors import InvalidTransition
-from app.services import catalogs, draft_items, drafts, merge_conflicts, merging, versions
+from app.services.catalogs import authoring as catalogs
+from app.services.drafts import items as draft_items
+from app.services.drafts import lifecycle as drafts
+from app.services.merging import conflicts as merge_conflicts
+from app.services.merging import merge as merging
+from app.services.versions import publication as versions
 from tests.factories import ELDERLY, Built, published_catalog
 
 

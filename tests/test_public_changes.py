@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from app.catalog.nodes import Level, NodeState
 from app.db import store
 from app.db.models import Version
-from app.services import catalogs
-from app.services.catalogs import stable_uid
-from app.services.history import ChangeRow
-from app.services.public_view import replacements
+from app.services.catalogs import authoring as catalogs
+from app.services.catalogs.authoring import stable_uid
+from app.services.catalogs.changes_view import replacements
+from app.services.catalogs.history import ChangeRow
 from tests.factories import ELDERLY, Built, Item, item_states, published_catalog
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.services.catalogs import stable_uid
+from app.services.catalogs.authoring import stable_uid
 from tests.factories import ELDERLY, Item, item_states, published_catalog
 from tests.test_public_changes import next_version
 

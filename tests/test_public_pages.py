@@ -138,7 +138,7 @@ def test_publication_time_is_shown_in_beijing_time(client: TestClient, session: 
 
 def test_error_subclasses_inherit_their_family_status() -> None:
     from app.errors import CatalogError, InvalidInput, NotFound
-    from app.web.errors import status_of
+    from app.http.errors import status_of
 
     class MissingYear(InvalidInput):
         pass
@@ -163,7 +163,7 @@ def test_fragments_are_sent_gzipped_to_browsers_that_accept_it(client: TestClien
 
 
 def test_the_page_cache_stays_within_its_byte_budget() -> None:
-    from app.web.cache import PageCache
+    from app.http.cache import PageCache
 
     cache = PageCache(max_bytes=100)
     cache.put("a", b"x" * 40, 40)

@@ -18,7 +18,11 @@ from app.db.engine import make_sessionmaker
 from app.db.models import AuditEvent, Jurisdiction, User, Version
 from app.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from app.main import create_app
-from app.services import catalogs, people, publication, versions, workdays
+from app.services.calendar import workdays
+from app.services.catalogs import authoring as catalogs
+from app.services.people import accounts as people
+from app.services.versions import publication as versions
+from app.services.versions import schedule as publication
 from tests.databases import checksum
 from tests.factories import ELDERLY, Built, Item, published_catalog
 
@@ -230,7 +234,7 @@ def test_a_tick_leaves_the_search_indexing_to_after_its_transactions_and_catches
     engine: Engine, s: Setup, two_scheduled: tuple[Version, Version]
 ) -> None:
     from app.db.models import SearchVersion
-    from app.services import search_index
+    from app.services.search import index as search_index
 
     sessions = make_sessionmaker(engine)
     indexed_at_call: list[set[int]] = []

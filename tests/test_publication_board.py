@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 from app.api import publication as api_publication
 from app.calendar.days import WorkCalendar
 from app.db.models import Department
-from app.services import people, publication, versions
-from app.services.publication_board import BoardSort, BoardState, Standing, board, standing
-from app.services.workdays_seed import chinese_calendar_years
+from app.services.calendar.seed import chinese_calendar_years
+from app.services.people import accounts as people
+from app.services.versions import publication as versions
+from app.services.versions import schedule as publication
+from app.services.versions.board import BoardSort, BoardState, Standing, board, standing
 from tests.factories import ELDERLY, Built, Item, published_catalog
 
 CAL = WorkCalendar.from_years(chinese_calendar_years())

@@ -17,7 +17,10 @@ from sqlalchemy.orm import Session
 
 from app.db import store
 from app.db.models import Draft, Jurisdiction, User, Version
-from app.services import draft_items, drafts, people, review
+from app.services.drafts import items as draft_items
+from app.services.drafts import lifecycle as drafts
+from app.services.people import accounts as people
+from app.services.review import workflow as review
 from tests.workflow_world import PASSWORD, World, world
 
 HX = {"HX-Request": "true"}

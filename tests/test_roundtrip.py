@@ -9,11 +9,14 @@ from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level, NodeState
 from app.db import store
-from app.services import catalogs, draft_changes, drafts, exports
+from app.formats.exports import Charset
+from app.formats.frameworks import load_framework
+from app.services.catalogs import authoring as catalogs
 from app.services.demo import load_demo
-from app.services.export_formats import Charset
-from app.services.frameworks import load_framework
-from app.services.imports import ImportRequest, import_file
+from app.services.drafts import changes as draft_changes
+from app.services.drafts import lifecycle as drafts
+from app.services.exports import files as exports
+from app.services.imports.pipeline import ImportRequest, import_file
 from tests.factories import CATALOGS
 
 Comparable = tuple[str, str, tuple[str, ...], str, str, str | None, str]

@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 
 from app.api.screening import MAX_BODY_BYTES
 from app.db.models import Department
-from app.services import draft_items, drafts, people, screening
+from app.services.drafts import items as draft_items
+from app.services.drafts import lifecycle as drafts
+from app.services.people import accounts as people
+from app.services.screening import drafts as screening
 from tests.factories import ELDERLY, Item, published_catalog
 from tests.test_screening_service import ARTICLE_5, DISPATCH, FLAGGED, STATIONED, finding
 from tests.workflow_world import PASSWORD, USERS, World

@@ -19,10 +19,13 @@ from app.config import Settings
 from app.db.models import AuditEvent, Department, Draft, RuleSet, User
 from app.db.models import Finding as FindingRow
 from app.errors import Forbidden, InvalidInput, ScreeningBlocked
-from app.services import draft_items, drafts, people, screening
 from app.services.demo import load_demo
-from app.services.imports import ImportMode, ImportRequest, import_file
-from app.services.screening_versions import FindingFilter
+from app.services.drafts import items as draft_items
+from app.services.drafts import lifecycle as drafts
+from app.services.imports.pipeline import ImportMode, ImportRequest, import_file
+from app.services.people import accounts as people
+from app.services.screening import drafts as screening
+from app.services.screening.versions import FindingFilter
 from tests.databases import checksum
 from tests.factories import CATALOGS, ELDERLY, Built, Item, published_catalog
 

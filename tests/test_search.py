@@ -19,9 +19,11 @@ from app.db import search_query
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.models import SearchEntry
-from app.services import search, search_index, versions
 from app.services.demo import load_demo
-from app.services.search import SearchQuery
+from app.services.search import index as search_index
+from app.services.search import query as search
+from app.services.search.query import SearchQuery
+from app.services.versions import publication as versions
 from tests.databases import SERVER_URL, create_database, drop_database
 from tests.factories import CATALOGS, ELDERLY, Item, published_catalog
 
@@ -193,7 +195,7 @@ def test_publishing_a_version_indexes_it_and_the_newest_is_searched(session: Ses
 def test_publishing_over_http_answers_first_and_indexes_right_after(
     session: Session, client: TestClient
 ) -> None:
-    from app.services import people
+    from app.services.people import accounts as people
 
     built = published_catalog(session, ELDERLY, later=MORE, status="issued")
     people.add_user(

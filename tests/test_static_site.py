@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from app.cli import static_site
 from app.config import Settings
 from app.errors import InvalidTransition, NotFound
-from app.services import static_site
 from tests.factories import ELDERLY, Item, published_catalog
 
 # the nav links to the live app's own services (search, API docs, sign-in); see static_site.LIVE_ONLY

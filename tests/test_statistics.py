@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level
 from app.db import queries
-from app.services import browse, history
-from app.services.statistics import catalog_stats
-from app.services.stats_report import default_since
+from app.services.catalogs import browse, history
+from app.services.stats.figures import catalog_stats
+from app.services.stats.report import default_since
 from tests.factories import ELDERLY, Item, published_catalog
 
 LATER = [Item("n1", "A06", "老年助餐服务点运营", "101"), Item("n2", "A01", "校园午餐配送服务", "102")]

@@ -23,8 +23,8 @@ from app.calendar.days import CalendarYearMissing, add_working_days
 from app.db.migrate import upgrade
 from app.db.models import AuditEvent, CalendarDay, CalendarYear
 from app.errors import Conflict, InvalidInput
-from app.services import workdays
-from app.services.workdays_seed import chinese_calendar_years
+from app.services.calendar import workdays
+from app.services.calendar.seed import chinese_calendar_years
 from tests.databases import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.db.models import Jurisdiction
-from app.services import people
+from app.services.people import accounts as people
 from tests.workflow_world import World, world
 
 ROLES = [None, "minzheng", "jiaoyu", "reviewer", "admin", "sysadmin"]

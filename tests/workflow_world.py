@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Department
-from app.services import people
+from app.services.people import accounts as people
 from tests.factories import ELDERLY, Built, published_catalog
 
 USERS = {

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from app.api.schemas import ErrorOut
-from app.auth import SignedIn
 from app.db.models import AuditEvent
-from app.deps import SessionDep
 from app.errors import Forbidden
+from app.http.auth import SignedIn
+from app.http.deps import SessionDep
 from app.services import audit
 from app.workflow.states import Role
 

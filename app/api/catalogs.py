@@ -17,13 +17,14 @@ from app.api.nodes_format import node_out
 from app.api.schemas import CatalogOut, ErrorOut, JurisdictionOut, NodePage, VersionOut
 from app.db.models import Catalog, Version
 from app.db.queries import NodeFilter
-from app.deps import SessionDep, SessionmakerDep
 from app.errors import InvalidInput
-from app.services import browse, exports, history
-from app.services.export_formats import Charset
-from app.services.exports import Format
-from app.web import urls
-from app.web.cache import IMMUTABLE, strong_etag
+from app.formats.exports import Charset
+from app.http import urls
+from app.http.cache import IMMUTABLE, strong_etag
+from app.http.deps import SessionDep, SessionmakerDep
+from app.services.catalogs import browse, history
+from app.services.exports import files as exports
+from app.services.exports.files import Format
 
 router = APIRouter(
     prefix="/api/v1", tags=["公开目录"], responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}}

@@ -19,12 +19,13 @@ from openpyxl.worksheet.dimensions import ColumnDimension, DimensionHolder
 from pydantic import BaseModel, Field
 
 from app.api.schemas import ErrorOut
-from app.auth import FinanceUser
 from app.catalog.nodes import NodeState
-from app.deps import SessionDep
-from app.services import browse, drafts, history
-from app.services.export_xlsx import MAX_WIDTH, MIN_WIDTH, SAMPLE_ROWS, display_width
-from app.web.cache import IMMUTABLE, strong_etag
+from app.formats.xlsx import MAX_WIDTH, MIN_WIDTH, SAMPLE_ROWS, display_width
+from app.http.auth import FinanceUser
+from app.http.cache import IMMUTABLE, strong_etag
+from app.http.deps import SessionDep
+from app.services.catalogs import browse, history
+from app.services.drafts import lifecycle as drafts
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from app.api.drafts import ROUTER_ARGS, Based, IfMatch, draft_response, lock_of, require_lock
-from app.auth import SignedIn
-from app.deps import SessionDep
-from app.services import access, merge_conflicts, review
+from app.http.auth import SignedIn
+from app.http.deps import SessionDep
+from app.services import access
+from app.services.merging import conflicts as merge_conflicts
+from app.services.review import workflow as review
 
 router = APIRouter(**ROUTER_ARGS)
 

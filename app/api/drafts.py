@@ -13,12 +13,15 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from app.api.schemas import ErrorOut
-from app.auth import SignedIn
 from app.catalog.nodes import NodeState
 from app.db.models import User
-from app.deps import SessionDep
 from app.errors import InvalidInput
-from app.services import access, draft_items, drafts, screening
+from app.http.auth import SignedIn
+from app.http.deps import SessionDep
+from app.services import access
+from app.services.drafts import items as draft_items
+from app.services.drafts import lifecycle as drafts
+from app.services.screening import drafts as screening
 from app.workflow.states import DraftState, allowed_actions
 
 # shared with draft_workflow's router: one section of the OpenAPI document

@@ -10,12 +10,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from app.api.schemas import ErrorOut
-from app.auth import FinanceUser
-from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput
-from app.services.import_report import problems_json, write_report_xlsx
-from app.services.imports import ImportMode, ImportRequest, ImportResult, import_file, report_table
-from app.services.sheets import MAX_UPLOAD_BYTES
+from app.formats.import_report import problems_json, write_report_xlsx
+from app.formats.sheets import MAX_UPLOAD_BYTES
+from app.http.auth import FinanceUser
+from app.http.deps import SessionDep, SettingsDep
+from app.services.imports.pipeline import ImportMode, ImportRequest, ImportResult, import_file, report_table
 
 router = APIRouter(prefix="/api/v1", tags=["导入"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.api.schemas import DepartmentOut, NodeOut
 from app.db.queries import NodeRow
-from app.services.export_formats import CSV_HEADER
+from app.formats.exports import CSV_HEADER
 
 __all__ = ["CSV_HEADER", "node_out"]
 

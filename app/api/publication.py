@@ -11,11 +11,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from app.api.schemas import ErrorOut
-from app.auth import FinanceUser, SignedIn
 from app.db.models import Version
-from app.deps import SessionDep
-from app.services import publication, publication_board
-from app.services.publication_board import BoardRow, BoardSort, BoardState
+from app.http.auth import FinanceUser, SignedIn
+from app.http.deps import SessionDep
+from app.services.versions import board as publication_board
+from app.services.versions import schedule as publication
+from app.services.versions.board import BoardRow, BoardSort, BoardState
 
 router = APIRouter(
     prefix="/api/v1",

@@ -25,14 +25,14 @@ from app.api.screening_schemas import (
     VersionFindingsOut,
     VersionScreeningOut,
 )
-from app.auth import FinanceUser, SignedIn
 from app.catalog.text import normalise
 from app.db.finding_store import VersionFindingRow
-from app.deps import SessionDep
+from app.http.auth import FinanceUser, SignedIn
+from app.http.deps import SessionDep
 from app.screening import ScreenItem
-from app.services import screening
-from app.services.screening_files import item_json
-from app.services.screening_versions import FindingFilter, VersionScreening, write_findings_xlsx
+from app.services.screening import drafts as screening
+from app.services.screening.files import item_json
+from app.services.screening.versions import FindingFilter, VersionScreening, write_findings_xlsx
 
 MAX_BODY_BYTES = 1024 * 1024
 TOO_LARGE = f"请求体超过 1 MB 的上限，请分批提交（每批最多 {screening.MAX_SCREEN_ITEMS:,} 个条目）"

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.services.screening import MAX_SCREEN_ITEMS
+from app.services.screening.drafts import MAX_SCREEN_ITEMS
 
 
 class ScreenItemIn(BaseModel):

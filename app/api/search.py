@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from app.api.schemas import ErrorOut
-from app.deps import SessionDep
-from app.services import search
-from app.services.search import SearchHit
-from app.web.search_pages import SearchQueryDep, hit_url, query_url
+from app.http.deps import SessionDep
+from app.services.search import query as search
+from app.services.search.query import SearchHit
+from app.web.search import SearchQueryDep, hit_url, query_url
 
 router = APIRouter(
     prefix="/api/v1", tags=["search"], responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}}

@@ -9,11 +9,14 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from pydantic import BaseModel, Field
 
 from app.api.schemas import ErrorOut
-from app.auth import SignedIn
 from app.db.models import Version
-from app.deps import SessionDep
 from app.errors import Forbidden
-from app.services import access, browse, search_index, versions
+from app.http.auth import SignedIn
+from app.http.deps import SessionDep
+from app.services import access
+from app.services.catalogs import browse
+from app.services.search import index as search_index
+from app.services.versions import publication as versions
 from app.workflow.states import VERSION_ROLES, VersionAction, VersionState, advance_version
 
 router = APIRouter(

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from app.api.schemas import ErrorOut
-from app.deps import SessionDep
-from app.services import workdays
+from app.http.deps import SessionDep
+from app.services.calendar import workdays
 
 router = APIRouter(prefix="/api/v1", tags=["工作日"], responses={422: {"model": ErrorOut}})
 

@@ -106,3 +106,14 @@ def require_same_jurisdiction(actor: User | None, catalog: Catalog) -> None:
     """Raise NotFound when the catalog belongs to another jurisdiction than `actor`'s."""
     if actor is not None and actor.jurisdiction_id != catalog.jurisdiction_id:
         raise NotFound(f"没有找到目录“{catalog.slug}”")
+
+
+ADMINS = frozenset({Role.FINANCE_ADMIN, Role.SYSADMIN})
+
+
+def require_admin(actor: User) -> Role:
+    """Return the actor's role if it may use the admin pages (finance admin, sysadmin); else Forbidden."""
+    role = role_of(actor)
+    if role not in ADMINS:
+        raise Forbidden(f"{role.label}不能使用管理页面，只有财政管理员和系统管理员可以")
+    return role

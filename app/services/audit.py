@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import AuditEvent, User
-from app.requests import current_request_id
+from app.http.request_id import current_request_id
 
 CHINA = ZoneInfo("Asia/Shanghai")
 

@@ -18,8 +18,11 @@ from app.catalog.nodes import Level, NodeState
 from app.catalog.tree import build_tree
 from app.db import store
 from app.db.models import Catalog, Department, Jurisdiction, Version
-from app.services import audit, catalogs, people, search_index
-from app.services.frameworks import load_framework
+from app.formats.frameworks import load_framework
+from app.services import audit
+from app.services.catalogs import authoring as catalogs
+from app.services.people import accounts as people
+from app.services.search import index as search_index
 
 
 class LoadMode(StrEnum):

@@ -12,10 +12,11 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Catalog, Version
-from app.deps import SessionDep, SessionmakerDep
-from app.services import browse, history, public_view
-from app.web.cache import IMMUTABLE, strong_etag
-from app.web.published import cached_bytes, cached_html, resolve_public, streamed_html
+from app.http.cache import IMMUTABLE, strong_etag
+from app.http.deps import SessionDep, SessionmakerDep
+from app.http.published import cached_bytes, cached_html, resolve_public, streamed_html
+from app.services.catalogs import browse, history
+from app.services.catalogs import changes_view as public_view
 from app.web.templating import is_fragment_request, render, render_bytes
 
 router = APIRouter(include_in_schema=False)

@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from app.web import urls
+from app.http import urls
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -58,7 +58,7 @@ def render_bytes(request: Request, template: str, **context: Any) -> bytes:
 
 def _page_context(request: Request) -> dict[str, Any]:
     """Return what every whole page needs about its viewer: the session's CSRF token, or None."""
-    from app.web import sessions
+    from app.http import sessions
 
     data = sessions.read(request)
     return {"session_csrf": data.csrf if data else None}

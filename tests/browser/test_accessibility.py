@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.services.catalogs import stable_uid
+from app.services.catalogs.authoring import stable_uid
 from tests.browser.conftest import ROOT
 
 Browser = Any

@@ -59,7 +59,7 @@ def test_without_javascript_the_type_is_a_link(browser: Browser, demo_server: st
 
 
 def test_changes_and_item_pages_fit_a_phone(browser: Browser, demo_server: str, backend: str) -> None:
-    from app.services.catalogs import stable_uid
+    from app.services.catalogs.authoring import stable_uid
 
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
     for name, path in (

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
-from app.services import review
+from app.services.review import workflow as review
 from tests.browser.conftest import screenshot, serve
 from tests.browser.pages import login
 from tests.databases import create_database, drop_database

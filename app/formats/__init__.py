@@ -1,0 +1,1 @@
+"""Bytes <-> rows with no database: spreadsheets read, catalogs and reports written."""

@@ -1,0 +1,1 @@
+"""Catalogs: reading published versions, what changed between them, and writing their content."""

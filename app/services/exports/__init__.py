@@ -1,0 +1,1 @@
+"""Exporting versions: streamed rows and whole files."""

@@ -1,0 +1,1 @@
+"""Importing spreadsheets: validated whole, then written as one draft or nothing."""

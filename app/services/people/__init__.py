@@ -1,0 +1,1 @@
+"""People: accounts, passwords and tokens; users and departments as the admin manages them."""

@@ -1,0 +1,1 @@
+"""Review: submitting, returning, approving and withdrawing drafts; the queue, the desk, the diff page."""

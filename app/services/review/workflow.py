@@ -1,0 +1,151 @@
+"""Sending drafts through review: submit, return (with a reason), approve, withdraw, merge, comments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import draft_store
+from app.db.models import Comment, Draft, Node, User
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services import access, audit
+from app.services.merging import merge as merging
+from app.workflow.states import DraftAction
+
+COMMENT_MAX = 2000
+
+
+def _locked(session: Session, draft_id: int, actor: User | None, lock: int | None) -> Draft:
+    access.visible_draft(session, draft_id, actor)
+    if not draft_store.bump_lock(session, draft_id, lock):  # atomic: see drafts.begin_edit
+        session.rollback()
+        current = session.get_one(Draft, draft_id, populate_existing=True).lock_version
+        raise Conflict(f"草稿在您打开后又有修改（第 {lock} 次 → 第 {current} 次），请刷新后重试")
+    return session.get_one(Draft, draft_id, populate_existing=True)
+
+
+def _done(session: Session, draft: Draft, action: str, actor: User | None, **summary: object) -> Draft:
+    draft.updated_at = datetime.now(UTC)
+    audit.record(
+        session, actor=actor, action=action, object_type="draft", object_id=draft.id, summary=summary
+    )
+    session.commit()
+    return draft
+
+
+def submit(session: Session, draft_id: int, *, actor: User | None, lock: int | None = None) -> Draft:
+    """Send the draft to review; raise ScreeningBlocked while a blocking finding is not overridden."""
+    draft = _locked(session, draft_id, actor, lock)
+    status = access.check_action(draft, DraftAction.SUBMIT, actor)
+    _screening_gate(session, draft)
+    draft.status, draft.submitted_at, draft.return_reason = status, datetime.now(UTC), None
+    return _done(session, draft, "draft.submit", actor, lock=draft.lock_version)
+
+
+def _screening_gate(session: Session, draft: Draft) -> None:
+    from app.errors import ScreeningBlocked
+    from app.services.screening import drafts as screening
+
+    found = [f for f in screening.blocking(session, draft) if f.blocks]
+    if found:
+        details = [
+            {
+                "uid": f.uid,
+                "code": f.code,
+                "name": f.name,
+                "rule": f.rule_id,
+                "article": f.article,
+                "severity": str(f.severity),
+                "field": str(f.field),
+                "match": f.match,
+                "explanation": f.explanation,
+            }
+            for f in found
+        ]
+        raise ScreeningBlocked(f"有 {len(found)} 项负面清单问题未处理，不能送审", details=details)
+
+
+def return_draft(
+    session: Session, draft_id: int, *, reason: str, actor: User | None, lock: int | None = None
+) -> Draft:
+    """Send the draft back to its department with a reason (required)."""
+    draft = _locked(session, draft_id, actor, lock)
+    status = access.check_action(draft, DraftAction.RETURN, actor)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("退回修改必须说明理由")
+    draft.status, draft.return_reason = status, reason
+    return _done(session, draft, "draft.return", actor, reason=reason)
+
+
+def approve(session: Session, draft_id: int, *, actor: User | None, lock: int | None) -> Draft:
+    """Approve the draft as the reviewer saw it (`lock`); refuse a reviewer who edited it or a stale view."""
+    if lock is None:
+        raise InvalidInput("审核通过须指明所审阅的草稿版本（lock_version 或 If-Match）")
+    draft = _locked(session, draft_id, actor, lock)
+    status = access.check_action(draft, DraftAction.APPROVE, actor)
+    if actor is not None and access.edited_by(session, draft.id, actor):
+        raise Forbidden("您修改过这份草稿，不能由您审核通过，请由其他审核人审核")
+    draft.status = status
+    return _done(session, draft, "draft.approve", actor, lock=lock)
+
+
+def withdraw(session: Session, draft_id: int, *, actor: User | None, lock: int | None = None) -> Draft:
+    """Withdraw the draft (it stays readable, its changes are never merged)."""
+    draft = _locked(session, draft_id, actor, lock)
+    draft.status = access.check_action(draft, DraftAction.WITHDRAW, actor)
+    return _done(session, draft, "draft.withdraw_all", actor)
+
+
+def merge(
+    session: Session, draft_id: int, *, actor: User | None, label: str | None = None
+) -> merging.MergeOutcome:
+    """Merge an approved draft (finance roles), or return the conflicts to resolve first."""
+    draft = access.visible_draft(session, draft_id, actor)
+    access.check_action(draft, DraftAction.MERGE, actor)
+    return merging.merge_draft(session, draft_id, actor=actor, label=label)
+
+
+def add_comment(session: Session, draft_id: int, *, body: str, uid: str | None, actor: User) -> Comment:
+    """Comment on the draft, or on one item it changes (`uid`)."""
+    draft = access.visible_draft(session, draft_id, actor)
+    body = body.strip()
+    if not body:
+        raise InvalidInput("评论内容不能为空")
+    if len(body) > COMMENT_MAX:
+        raise InvalidInput(f"评论过长：{len(body)} 个字符，最多 {COMMENT_MAX} 个")
+    node_id = None
+    if uid is not None:
+        node_id = session.scalars(
+            select(Node.id).where(Node.catalog_id == draft.catalog_id, Node.uid == uid)
+        ).first()
+        if node_id is None:
+            raise NotFound("草稿中没有这个目录条目")
+    comment = Comment(draft_id=draft.id, node_id=node_id, author_id=actor.id, body=body)
+    session.add(comment)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="comment.add",
+        object_type="draft",
+        object_id=draft.id,
+        summary={"comment": comment.id, "uid": uid},
+    )
+    session.commit()
+    return comment
+
+
+def comments(session: Session, draft_id: int, *, actor: User) -> list[tuple[Comment, str, str | None]]:
+    """Return the draft's comments, oldest first, with their author's name and the item's uid."""
+    access.visible_draft(session, draft_id, actor)
+    stmt = (
+        select(Comment, User.display_name, Node.uid)
+        .join(User, User.id == Comment.author_id)
+        .outerjoin(Node, Node.id == Comment.node_id)
+        .where(Comment.draft_id == draft_id)
+        .order_by(Comment.id)
+    )
+    return [(c, name, uid) for c, name, uid in session.execute(stmt)]

@@ -1,0 +1,1 @@
+"""Search over published versions: the query, the index and its worker process."""

@@ -1,0 +1,1 @@
+"""Statistics of published versions: counts, tables and charts, the half-year report."""

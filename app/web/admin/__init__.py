@@ -1,0 +1,1 @@
+"""The admin pages: versions and the board, users, departments and rules."""

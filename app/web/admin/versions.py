@@ -1,0 +1,188 @@
+"""Finance pages: the versions page (open, issue, publish, schedule), the publication board, findings.
+
+Signed-in users only; the actions answer as every admin action does (see admin_pages.answer).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from app.api.publication import Today
+from app.db.models import User
+from app.errors import NotFound
+from app.http.auth import MaybeUser, SignedIn
+from app.http.deps import SessionDep
+from app.services import access
+from app.services.screening.versions import FindingFilter, version_findings
+from app.services.search import index as search_index
+from app.services.versions import board as publication_board
+from app.services.versions import overview as admin_versions
+from app.services.versions import publication as versions
+from app.services.versions import schedule as publication
+from app.services.versions.board import BoardSort
+from app.web.forms import Outcome, View, answer, parse_date, show, to_login
+from app.web.templating import is_fragment_request, render
+from app.workflow.states import Role
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+@router.get("/board", response_class=HTMLResponse)
+def board_page(
+    request: Request,
+    session: SessionDep,
+    user: MaybeUser,
+    today: Today,
+    sort: Annotated[BoardSort, Query()] = BoardSort.STATE,
+) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/admin/board", status_code=303)
+    jurisdiction_id, department_id = publication_board.scope_of(user)
+    rows = publication_board.board(
+        session, jurisdiction_id=jurisdiction_id, department_id=department_id, today=today, sort=sort
+    )
+    return render(request, "admin/board.html", user=user, rows=rows, today=today, sort=sort)
+
+
+@router.get("/catalogs/{slug}/versions/{seq}/findings", response_class=HTMLResponse)
+def findings_page(
+    request: Request,
+    slug: str,
+    seq: int,
+    session: SessionDep,
+    user: MaybeUser,
+    severity: Annotated[str | None, Query()] = None,
+) -> Response:
+    if user is None:
+        raise NotFound("页面不存在")
+    access.require_finance(user)
+    rows = version_findings(session, slug, seq, filters=FindingFilter(severity=severity or None), actor=user)
+    version = versions.get_version(session, slug, seq)
+    return render(
+        request, "admin/findings.html", user=user, rows=rows, slug=slug, version=version, severity=severity
+    )
+
+
+# --- versions: open, issue (印发), publish (公开), schedule ---------------------------------------
+
+
+def _versions_view(
+    request: Request, session: Session, user: User, today: date, slug: str | None = None
+) -> View:
+    """Return the view of the versions page; for a fragment, only the catalog `slug` acted on."""
+
+    def view(**extras: Any) -> Response:
+        only = slug if is_fragment_request(request) else None
+        shown = admin_versions.catalog_versions(session, user, today=today, slug=only)
+        role = access.role_of(user)
+        return show(
+            request, "admin/versions.html", "admin/_catalog.html", user=user, catalogs=shown, acted=slug,
+            cv=shown[0] if shown else None, today=today, can_act=role is Role.FINANCE_ADMIN, **extras,
+        )  # fmt: skip
+
+    return view
+
+
+@router.get("", response_class=HTMLResponse)
+def versions_page(
+    request: Request, session: SessionDep, user: MaybeUser, today: Today, changed: str | None = None
+) -> Response:
+    if user is None:
+        return to_login("/admin")
+    return _versions_view(request, session, user, today)(changed=changed)
+
+
+@router.post("/catalogs/{slug}/versions", response_class=HTMLResponse)
+def open_version(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    user: SignedIn,
+    today: Today,
+    label: Annotated[str, Form()] = "",
+) -> Response:
+    def do() -> Outcome:
+        v = admin_versions.open_version(session, slug, label=label, actor=user)
+        return Outcome(f"已新建第{v.seq}版（{v.label}），编制中", f"version-{slug}-{v.seq}")
+
+    view = _versions_view(request, session, user, today, slug)
+    return answer(request, session, do, view, key=f"open-{slug}", form={"label": label})
+
+
+@router.post("/catalogs/{slug}/versions/{seq}/issue", response_class=HTMLResponse)
+def issue_version(
+    request: Request,
+    slug: str,
+    seq: int,
+    session: SessionDep,
+    user: SignedIn,
+    today: Today,
+    doc_number: Annotated[str, Form()] = "",
+    issued_on: Annotated[str, Form()] = "",
+) -> Response:
+    def do() -> Outcome:
+        on = parse_date(issued_on, "印发日期")
+        v = admin_versions.issue(session, slug, seq, doc_number=doc_number, on=on, actor=user)
+        deadline = v.publication_deadline.isoformat() if v.publication_deadline else "—"
+        return Outcome(f"第{seq}版已印发（{v.doc_number}），须在 {deadline} 前公开", f"version-{slug}-{seq}")
+
+    form = {"doc_number": doc_number, "issued_on": issued_on}
+    view = _versions_view(request, session, user, today, slug)
+    return answer(request, session, do, view, key=f"issue-{slug}-{seq}", form=form)
+
+
+@router.post("/catalogs/{slug}/versions/{seq}/publish", response_class=HTMLResponse)
+def publish_version(
+    request: Request,
+    slug: str,
+    seq: int,
+    session: SessionDep,
+    user: SignedIn,
+    today: Today,
+    later: BackgroundTasks,
+) -> Response:
+    def do() -> Outcome:
+        v = admin_versions.publish(session, slug, seq, actor=user, index=False)
+        later.add_task(
+            search_index.index_in_worker, request.app.state.settings, request.app.state.sessions
+        )  # after the answer
+        return Outcome(f"第{seq}版（{v.label}）已公开，公众现在可以查看", f"version-{slug}-{seq}")
+
+    view = _versions_view(request, session, user, today, slug)
+    return answer(request, session, do, view, key=f"publish-{slug}-{seq}", form={})
+
+
+@router.post("/catalogs/{slug}/versions/{seq}/schedule", response_class=HTMLResponse)
+def schedule_version(
+    request: Request,
+    slug: str,
+    seq: int,
+    session: SessionDep,
+    user: SignedIn,
+    today: Today,
+    publish_on: Annotated[str, Form()] = "",
+) -> Response:
+    def do() -> Outcome:
+        on = parse_date(publish_on, "公开日期")
+        publication.schedule_publication(session, slug, seq, on=on, actor=user, today=today)
+        return Outcome(f"第{seq}版将于 {on.isoformat()} 自动公开", f"version-{slug}-{seq}")
+
+    view = _versions_view(request, session, user, today, slug)
+    return answer(request, session, do, view, key=f"schedule-{slug}-{seq}", form={"publish_on": publish_on})
+
+
+@router.post("/catalogs/{slug}/versions/{seq}/unschedule", response_class=HTMLResponse)
+def unschedule_version(
+    request: Request, slug: str, seq: int, session: SessionDep, user: SignedIn, today: Today
+) -> Response:
+    def do() -> Outcome:
+        publication.cancel_schedule(session, slug, seq, actor=user)
+        return Outcome(f"已取消第{seq}版的公开安排", f"version-{slug}-{seq}")
+
+    view = _versions_view(request, session, user, today, slug)
+    return answer(request, session, do, view, key=f"schedule-{slug}-{seq}", form={})

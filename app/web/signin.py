@@ -1,0 +1,126 @@
+"""Signing in and out, and the desk (待办) each role lands on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from app.api.publication import Today
+from app.db.models import User
+from app.errors import CatalogError, NotFound, Unauthenticated
+from app.http import sessions
+from app.http.auth import MaybeUser
+from app.http.deps import SessionDep
+from app.http.errors import status_of
+from app.services.people import accounts as people
+from app.services.review import desk as desks
+from app.services.review import workflow as review
+from app.services.versions import board as publication_board
+from app.services.versions.board import BoardState
+from app.web.templating import render
+from app.workflow.states import DraftAction, allowed_actions
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str) -> str:
+    # only a path on this site: never an open redirect
+    return target if target.startswith("/") and not target.startswith("//") else "/desk"
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str = "/desk") -> Response:
+    response = HTMLResponse()
+    csrf = sessions.login_token(request, response)
+    page = render(request, "auth/login.html", csrf=csrf, next=_safe_next(next), error=None, username="")
+    page.raw_headers.extend(h for h in response.raw_headers if h[0] == b"set-cookie")
+    return page
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/desk",
+) -> Response:
+    try:
+        if not sessions.csrf_ok(request, csrf_token):
+            raise Unauthenticated("登录页面已过期，请刷新后重试")
+        address = request.client.host if request.client else "unknown"
+        user = people.authenticate(
+            session, username.strip(), password, address=address, now=datetime.now(UTC)
+        )
+    except CatalogError as exc:
+        return render(
+            request,
+            "auth/login.html",
+            status_code=status_of(exc),
+            csrf=csrf_token,
+            next=_safe_next(next),
+            error=exc.message,
+            username=username,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    sessions.start(request, response, user_id=user.id, fingerprint=people.session_fingerprint(user))
+    return response
+
+
+@router.post("/logout")
+async def logout(user: MaybeUser) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    sessions.end(response)
+    return response
+
+
+@router.get("/desk", response_class=HTMLResponse)
+def desk_page(request: Request, session: SessionDep, user: MaybeUser, today: Today) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/desk", status_code=303)
+    jurisdiction_id, department_id = publication_board.scope_of(user)
+    rows = publication_board.board(
+        session, jurisdiction_id=jurisdiction_id, department_id=department_id, today=today
+    )
+    overdue = sum(1 for r in rows if r.standing.state is BoardState.OVERDUE)
+    desk = desks.desk(session, user)
+    actions = {
+        r.draft.id: [a for a in allowed_actions(r.state, desk.role) if a in PAGE_ACTIONS]
+        for r in [*desk.mine, *desk.queue, *desk.approved]
+    }
+    return render(request, "desk/index.html", user=user, desk=desk, overdue=overdue, actions=actions)
+
+
+@router.post("/drafts/{draft_id}/actions/{action}")
+def draft_action(
+    request: Request,
+    draft_id: int,
+    action: DraftAction,
+    session: SessionDep,
+    user: MaybeUser,
+    lock_version: Annotated[int, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Take a review action from a page's button (the same services as the API); back to the desk."""
+    if user is None:
+        raise NotFound("页面不存在")
+    act = PAGE_ACTIONS.get(action)
+    if act is None:
+        raise NotFound("页面不存在")
+    act(session, draft_id, user, lock_version, reason)
+    return RedirectResponse(f"/desk#draft-{draft_id}", status_code=303)
+
+
+PAGE_ACTIONS: dict[DraftAction, Callable[[Session, int, User, int, str], object]] = {
+    DraftAction.SUBMIT: lambda s, d, u, lock, _r: review.submit(s, d, actor=u, lock=lock),
+    DraftAction.RETURN: lambda s, d, u, lock, r: review.return_draft(s, d, reason=r, actor=u, lock=lock),
+    DraftAction.APPROVE: lambda s, d, u, lock, _r: review.approve(s, d, actor=u, lock=lock),
+    DraftAction.WITHDRAW: lambda s, d, u, lock, _r: review.withdraw(s, d, actor=u, lock=lock),
+    DraftAction.MERGE: lambda s, d, u, _lock, _r: review.merge(s, d, actor=u),
+}
