@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.db.engine import make_engine, make_sessionmaker  # noqa: E402
+from app.services.access import CLI as SYSTEM  # noqa: E402
 from app.services.catalogs.authoring import stable_uid  # noqa: E402
 from app.services.drafts import lifecycle as drafts  # noqa: E402
 from app.services.people import accounts as people  # noqa: E402
@@ -47,7 +48,7 @@ def prepare(url: str, clients: int) -> tuple[int, str, list[str]]:
     engine = make_engine(url)
     try:
         with make_sessionmaker(engine)() as session:
-            token = people.create_token(session, "reviewer", label="concurrency")
+            token = people.create_token(session, "reviewer", label="concurrency", actor=SYSTEM)
             reviewer = people.user_for_token(session, token)
             draft = drafts.create_draft(session, "shifanshi", actor=reviewer, title="并发测试")
             return (

@@ -53,6 +53,7 @@ from app.db.models import Catalog
 from app.formats import sheets
 from app.formats.exports import CSV_HEADER
 from app.formats.frameworks import load_framework
+from app.services.access import CLI as SYSTEM
 from app.services.catalogs import browse
 from app.services.catalogs.authoring import create_catalog
 from app.services.exports import files as exports
@@ -270,7 +271,7 @@ def import_once(url: str, path: Path, session_hook: Callable[[Session], None] | 
         with make_sessionmaker(engine)() as session:
             if session_hook is not None:
                 session_hook(session)
-            result = imports.import_file(session, request, actor=None, catalogs_dir=Settings().catalogs_dir)
+            result = imports.import_file(session, request, actor=SYSTEM, catalogs_dir=Settings().catalogs_dir)
     finally:
         engine.dispose()
     if not result.ok or result.draft_id is None or result.counts.added != result.rows:

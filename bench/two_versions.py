@@ -31,6 +31,7 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import Catalog, Department, Jurisdiction, Node, NodeRevision
 from app.db.queries import in_version
 from app.formats.frameworks import load_framework
+from app.services.access import CLI as SYSTEM
 from app.services.catalogs import authoring as catalogs
 from app.services.catalogs import browse
 from app.services.drafts import changes as draft_changes
@@ -101,7 +102,7 @@ def second_version(
     changes = plan(catalog.slug, states, level, mix)
     draft_id = approved_draft(session, catalog, changes, f"基准第2版：{mix.total} 处变动")
     started = time.perf_counter()
-    outcome = merging.merge_draft(session, draft_id, actor=None, label="第2版")
+    outcome = merging.merge_draft(session, draft_id, actor=SYSTEM, label="第2版")
     seconds = time.perf_counter() - started
     if not outcome.merged:
         raise RuntimeError(f"{catalog.slug}: the merge found {len(outcome.conflicts)} conflicts")
@@ -129,7 +130,7 @@ def approved_draft(
     approve: bool = True,
 ) -> int:
     """Write `changes` as a new draft on the catalog's newest version, approved as tests do; return its id."""
-    draft, base_version = drafts.new_draft(session, catalog, actor=None, department_id=None, title=title)
+    draft, base_version = drafts.new_draft(session, catalog, actor=SYSTEM, department_id=None, title=title)
     base = store.load_nodes(session, catalog.id, base_version.seq, uids=list(changes))
     draft_changes.write_changes(session, draft, changes, base)
     if approve:  # the review workflow is not what is measured

@@ -64,6 +64,7 @@ from two_versions import (
 from app.catalog.nodes import Level
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import Version
+from app.services.access import CLI as SYSTEM
 from app.services.catalogs import browse, history
 from app.services.drafts import lifecycle as drafts
 from app.services.exports import files as exports
@@ -178,7 +179,7 @@ def _merge_once(url: str) -> dict[str, Any]:
             draft_id = approved_draft(session, one, changes, "合并基准")
             event.listen(session, "after_commit", lambda _s: commits.append(1))
             started = time.perf_counter()
-            outcome = merging.merge_draft(session, draft_id, actor=None)
+            outcome = merging.merge_draft(session, draft_id, actor=SYSTEM)
             seconds = time.perf_counter() - started
     finally:
         engine.dispose()
@@ -221,7 +222,7 @@ def time_drafts(sessions: sessionmaker[Session], runs: int) -> dict[str, Any]:
 
         def open_it(draft_id: int = draft_id, limit: int | None = limit) -> tuple[int, int]:
             with sessions() as session:
-                view = drafts.open_draft(session, draft_id, limit=limit)
+                view = drafts.open_draft(session, draft_id, limit=limit, actor=SYSTEM)
                 return view.counts.total, len(view.changes)
 
         times, result = timed_runs(runs, open_it)
@@ -231,7 +232,7 @@ def time_drafts(sessions: sessionmaker[Session], runs: int) -> dict[str, Any]:
 
     def create() -> int:
         with sessions() as session:
-            return drafts.create_draft(session, one_catalog.SLUG, actor=None, title="基准").id
+            return drafts.create_draft(session, one_catalog.SLUG, actor=SYSTEM, title="基准").id
 
     figures["create"] = _summary(timed_runs(runs, create)[0])
     return figures

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.codes import next_child_code
 from app.catalog.nodes import Level, NodeState
 from app.db import store
-from app.db.models import Catalog, Department, Jurisdiction, Version
+from app.db.models import Catalog, Department, Jurisdiction, User, Version
 from app.formats.frameworks import load_framework
+from app.services.access import System
 from app.services.catalogs import authoring as catalogs
 
 CATALOGS = Path(__file__).resolve().parent.parent / "catalogs"
@@ -43,6 +45,9 @@ class Built:
     def type_uid(self, code: str) -> str:
         """Return the uid of the framework type with `code`."""
         return catalogs.stable_uid(self.catalog.slug, "type", code)
+
+
+SYSTEM = System("test")  # the tests acting as the system does (an operator, the scheduler)
 
 
 def jurisdiction(session: Session, code: str = "990100", name: str = "测试市") -> Jurisdiction:
@@ -131,3 +136,18 @@ ELDERLY = [
     Item("i4", "E01", "政府法律顾问服务", "103", "为政府重大决策和合同审查提供法律意见。"),
     Item("i5", "A06", "助餐服务", "101", "为老年人提供集中用餐和送餐服务。", parent_key="i1"),
 ]
+
+
+def issuer(session: Session, slug: str = "ceshi") -> User:
+    """Return the finance administrator of catalog `slug`'s jurisdiction, who issues (made on first use)."""
+    from app.services.people import accounts
+
+    catalog = session.scalars(select(Catalog).where(Catalog.slug == slug)).one()
+    name = f"{slug}-issuer"
+    found = session.scalars(select(User).where(User.username == name)).first()
+    if found is None:
+        found = accounts.add_user(
+            session, username=name, password="issuer-password", role="finance_admin",
+            jurisdiction_id=catalog.jurisdiction_id,
+        )  # fmt: skip
+    return found

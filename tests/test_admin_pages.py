@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api.publication import today
 from app.db.models import AuditEvent, Version
+from app.http.deps import today
 from app.services.screening.rules import shipped_rules
 from tests.workflow_world import PASSWORD, World, world
 

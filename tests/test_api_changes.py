@@ -15,7 +15,7 @@ from app.services.drafts import items as draft_items
 from app.services.drafts import lifecycle as drafts
 from app.services.people import accounts as people
 from app.services.people.accounts import create_token
-from tests.factories import ELDERLY, Built, published_catalog
+from tests.factories import ELDERLY, SYSTEM, Built, published_catalog
 
 
 def test_version_diff_defaults_to_latest_against_previous(demo_client: TestClient) -> None:
@@ -91,15 +91,17 @@ def _renaming_draft(session: Session) -> tuple[Built, Draft]:
         jurisdiction_id=built.catalog.jurisdiction_id,
     )
     session.commit()
-    draft = drafts.create_draft(session, "ceshi", actor=None)
-    draft_items.edit_item(session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=None)
+    draft = drafts.create_draft(session, "ceshi", actor=SYSTEM)
+    draft_items.edit_item(
+        session, draft.id, built.uid("i1"), name="社区居家养老上门服务", lock=1, actor=SYSTEM
+    )
     return built, draft
 
 
 def test_draft_diff_needs_a_finance_token(client: TestClient, session: Session) -> None:
     _, draft = _renaming_draft(session)
     assert client.get(f"/api/v1/drafts/{draft.id}/diff").status_code == 401
-    token = create_token(session, "caizheng")
+    token = create_token(session, "caizheng", actor=SYSTEM)
     body = client.get(f"/api/v1/drafts/{draft.id}/diff", headers={"Authorization": f"Bearer {token}"}).json()
     assert [(c["kinds"], c["old"]["name"], c["new"]["name"]) for c in body["changes"]] == [
         (["更名"], "社区居家养老服务", "社区居家养老上门服务")
@@ -119,9 +121,9 @@ def test_draft_diff_needs_a_finance_token(client: TestClient, session: Session) 
 
 def test_a_draft_reads_whole_or_by_pages_with_its_counts(client: TestClient, session: Session) -> None:
     built, draft = _renaming_draft(session)
-    draft_items.withdraw_item(session, draft.id, built.uid("i4"), lock=2, actor=None)
-    draft_items.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=3, actor=None)
-    headers = {"Authorization": f"Bearer {create_token(session, 'caizheng')}"}
+    draft_items.withdraw_item(session, draft.id, built.uid("i4"), lock=2, actor=SYSTEM)
+    draft_items.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=3, actor=SYSTEM)
+    headers = {"Authorization": f"Bearer {create_token(session, 'caizheng', actor=SYSTEM)}"}
     whole = client.get(f"/api/v1/drafts/{draft.id}", headers=headers).json()
     counts = {"add": 0, "update": 2, "move": 0, "delete": 1, "total": 3}
     assert (len(whole["changes"]), whole["counts"], whole["next_after"]) == (3, counts, None)

@@ -13,6 +13,7 @@ from app.db.models import Draft, DraftChange, User
 from app.services.drafts import items as draft_items
 from app.services.drafts import lifecycle as drafts
 from app.services.review import workflow as review
+from tests.factories import SYSTEM
 from tests.workflow_world import PASSWORD, World, world
 
 HX = {"HX-Request": "true", "HX-Current-URL": "http://testserver/drafts/1"}
@@ -211,7 +212,7 @@ def test_a_sub_item_moves_under_another_of_the_departments_items(
     item_two = moved.text.split(f'id="item-{i2}"')[1].split('id="item-')[1]
     assert item_two.startswith(i5)  # now listed under 养老机构服务质量评估
     session.expire_all()
-    draft = drafts.open_draft(session, d)
+    draft = drafts.open_draft(session, d, actor=SYSTEM)
     [change] = [c for c in draft.changes if c.uid == i5]
     assert change.proposed is not None
     assert change.proposed.parent == i2

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.api.publication import today
+from app.http.deps import today
 from tests.workflow_world import PASSWORD, World, world
 
 

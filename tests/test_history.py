@@ -21,7 +21,7 @@ from app.services.drafts import changes as draft_changes
 from app.services.drafts import items as draft_items
 from app.services.drafts import lifecycle as drafts
 from app.versioning.diff import diff
-from tests.factories import CATALOGS, Built
+from tests.factories import CATALOGS, SYSTEM, Built
 
 
 def _demo(session: Session) -> tuple[Catalog, Version, Version]:
@@ -115,12 +115,12 @@ def test_draft_diff_equals_the_diff_of_its_whole_snapshot(session: Session) -> N
     from tests.factories import ELDERLY, published_catalog
 
     built = published_catalog(session, ELDERLY)
-    draft = drafts.create_draft(session, "ceshi", actor=None)
+    draft = drafts.create_draft(session, "ceshi", actor=SYSTEM)
     draft_items.move_item(
-        session, draft.id, built.uid("i1"), parent=built.type_uid("A05"), lock=1, actor=None
+        session, draft.id, built.uid("i1"), parent=built.type_uid("A05"), lock=1, actor=SYSTEM
     )
-    draft_items.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=2, actor=None)
-    draft_items.withdraw_item(session, draft.id, built.uid("i4"), lock=3, actor=None)
+    draft_items.edit_item(session, draft.id, built.uid("i2"), name="养老机构评估", lock=2, actor=SYSTEM)
+    draft_items.withdraw_item(session, draft.id, built.uid("i4"), lock=3, actor=SYSTEM)
     draft_items.add_item(
         session,
         draft.id,
@@ -128,7 +128,7 @@ def test_draft_diff_equals_the_diff_of_its_whole_snapshot(session: Session) -> N
         name="老年助餐服务点运营",
         department="101",
         lock=4,
-        actor=None,
+        actor=SYSTEM,
     )
     compared = history.compare_draft(session, draft)
     assert compared.changes == diff(built.states, draft_changes.snapshot(session, draft))

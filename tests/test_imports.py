@@ -24,7 +24,7 @@ from app.services.drafts import changes as draft_changes
 from app.services.imports.pipeline import ImportMode, ImportRequest, ImportResult, import_file
 from app.services.people.accounts import create_token
 from tests.databases import checksum
-from tests.factories import CATALOGS
+from tests.factories import CATALOGS, SYSTEM
 
 DATA = Path(__file__).resolve().parent / "data" / "import"
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +44,7 @@ def demo(session: Session) -> Session:
 
 def imported(session: Session, data: bytes, name: str = "教育局.csv", **kwargs: object) -> ImportResult:
     request = ImportRequest(catalog="shifanshi", data=data, filename=name, **kwargs)  # type: ignore[arg-type]
-    return import_file(session, request, actor=None, catalogs_dir=CATALOGS)
+    return import_file(session, request, actor=SYSTEM, catalogs_dir=CATALOGS)
 
 
 def education_items(session: Session) -> dict[str, str]:
@@ -117,7 +117,7 @@ def test_warnings_do_not_stop_an_import(demo: Session) -> None:
         declared_encoding="gbk",
         mode=ImportMode.DRY_RUN,
     )
-    result = import_file(demo, declared, actor=None, catalogs_dir=CATALOGS)
+    result = import_file(demo, declared, actor=SYSTEM, catalogs_dir=CATALOGS)
     assert result.ok
     assert any("声明的编码为 gbk" in p.reason for p in result.problems)
 
@@ -132,7 +132,7 @@ def test_every_format_reads_to_the_same_changes(demo: Session, name: str) -> Non
 
 
 def _token(session: Session, username: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_token(session, username)}"}
+    return {"Authorization": f"Bearer {create_token(session, username, actor=SYSTEM)}"}
 
 
 def test_the_api_is_finance_only_and_answers_problems_as_json(demo: Session, client: TestClient) -> None:
@@ -250,7 +250,7 @@ def test_the_command_lines_size_cap_reaches_the_reader(demo: Session) -> None:
         mode=ImportMode.DRY_RUN,
         max_bytes=len(big) - 1,
     )
-    refused = import_file(demo, request, actor=None, catalogs_dir=CATALOGS)
+    refused = import_file(demo, request, actor=SYSTEM, catalogs_dir=CATALOGS)
     assert not refused.ok
     assert any("上限" in p.reason for p in refused.problems)
 

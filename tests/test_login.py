@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.services.people import accounts as people
+from tests.factories import SYSTEM
 from tests.workflow_world import PASSWORD, World, world
 
 
@@ -96,7 +97,7 @@ def test_cookie_writes_need_the_csrf_token(client: TestClient, w: World) -> None
 def test_sign_out_and_password_reset_end_sessions(client: TestClient, w: World, session: Session) -> None:
     _login(client, "admin")
     assert client.get("/desk", follow_redirects=False).status_code == 200
-    people.reset_password(session, "admin", "another-password-2")
+    people.reset_password(session, "admin", "another-password-2", actor=SYSTEM)
     assert client.get("/desk", follow_redirects=False).headers["location"] == "/login?next=/desk"
     _login(client, "admin", "another-password-2")
     token = _form_token(client, "/desk")
@@ -110,7 +111,7 @@ def test_a_disabled_user_and_a_revoked_token_are_refused(
 ) -> None:
     headers = w.auth("reviewer")
     assert client.get("/api/v1/drafts/999", headers=headers).status_code == 404
-    people.set_active(session, "reviewer", active=False)
+    people.set_active(session, "reviewer", active=False, actor=SYSTEM)
     assert client.get("/api/v1/drafts/999", headers=headers).status_code == 401
     assert _login(client, "reviewer").status_code == 401
 

@@ -12,19 +12,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.api import publication as api_publication
+from app.clock import BEIJING
 from app.config import Settings
 from app.db.engine import make_sessionmaker
 from app.db.models import AuditEvent, Jurisdiction, User, Version
 from app.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from app.http import deps as api_publication
 from app.main import create_app
 from app.services.calendar import workdays
 from app.services.catalogs import authoring as catalogs
 from app.services.people import accounts as people
-from app.services.versions import publication as versions
-from app.services.versions import schedule as publication
+from app.services.versions import lifecycle as publication
+from app.services.versions import lifecycle as versions
+from app.services.versions import scheduler as schedulers
 from tests.databases import checksum
-from tests.factories import ELDERLY, Built, Item, published_catalog
+from tests.factories import ELDERLY, SYSTEM, Built, Item, issuer, published_catalog
 
 LATER = [Item("i6", "A06", "老年人能力评估服务", "101", "为申请养老服务补贴的老年人开展能力评估。")]
 PASSWORD = "correct-horse-1"
@@ -57,17 +59,20 @@ def s(session: Session) -> Setup:
         ]
     }
     session.commit()
-    tokens = {name: {"Authorization": f"Bearer {people.create_token(session, name)}"} for name in users}
+    tokens = {
+        name: {"Authorization": f"Bearer {people.create_token(session, name, actor=SYSTEM)}"}
+        for name in users
+    }
     return Setup(built, users["admin"], users["reviewer"], users["stranger"], tokens)
 
 
 def issue(session: Session, seq: int = 2, on: date = date(2026, 1, 30)) -> Version:
-    return versions.issue(session, "ceshi", seq, doc_number=DOC, on=on, actor=None)
+    return versions.issue(session, "ceshi", seq, doc_number=DOC, on=on, actor=issuer(session))
 
 
 def beijing(text: str) -> datetime:
     """Return the moment written as Beijing local time."""
-    return datetime.fromisoformat(text).replace(tzinfo=publication.CHINA)
+    return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
 
 
 def actions(session: Session) -> list[tuple[str, str]]:
@@ -129,17 +134,17 @@ def test_publish_records_the_moment_and_supersedes_the_older_version(session: Se
 
 def test_schedule_within_the_deadline_and_cancel(session: Session, s: Setup) -> None:
     issue(session)  # deadline 2026-02-13
-    on_deadline = publication.schedule_publication(
+    on_deadline = publication.schedule(
         session, "ceshi", 2, on=date(2026, 2, 13), actor=s.admin, today=date(2026, 2, 2)
     )
     assert on_deadline.publish_on == date(2026, 2, 13)
-    today = publication.schedule_publication(
+    today = publication.schedule(
         session, "ceshi", 2, on=date(2026, 2, 2), actor=s.admin, today=date(2026, 2, 2)
     )
     assert today.publish_on == date(2026, 2, 2)
-    assert publication.cancel_schedule(session, "ceshi", 2, actor=s.admin).publish_on is None
+    assert publication.unschedule(session, "ceshi", 2, actor=s.admin).publish_on is None
     with pytest.raises(InvalidTransition, match="没有安排公开日期"):
-        publication.cancel_schedule(session, "ceshi", 2, actor=s.admin)
+        publication.unschedule(session, "ceshi", 2, actor=s.admin)
     assert actions(session)[1:] == [
         ("version.schedule", "admin"),
         ("version.schedule", "admin"),
@@ -162,7 +167,7 @@ def test_a_schedule_outside_today_to_deadline_is_refused(
 ) -> None:
     issue(session)
     with pytest.raises(InvalidInput, match=message):
-        publication.schedule_publication(session, "ceshi", 2, on=on, actor=s.admin, today=today)
+        publication.schedule(session, "ceshi", 2, on=on, actor=s.admin, today=today)
     session.rollback()
     assert session.get_one(Version, s.built.versions[1].id).publish_on is None
 
@@ -171,7 +176,7 @@ def test_only_an_issued_version_is_scheduled_and_only_by_its_finance_admin(
     session: Session, s: Setup
 ) -> None:
     def schedule(seq: int, actor: User) -> Version:
-        return publication.schedule_publication(
+        return publication.schedule(
             session, "ceshi", seq, on=date(2026, 2, 10), actor=actor, today=date(2026, 2, 2)
         )
 
@@ -195,11 +200,11 @@ def two_scheduled(session: Session, s: Setup) -> tuple[Version, Version]:
     v2 = issue(session)
     v3 = catalogs.open_next_version(session, s.built.catalog, "2026年调整")
     session.commit()
-    v3 = versions.issue(session, "ceshi", 3, doc_number="测财购〔2026〕5号", on=date(2026, 2, 2), actor=None)
+    v3 = versions.issue(
+        session, "ceshi", 3, doc_number="测财购〔2026〕5号", on=date(2026, 2, 2), actor=s.admin
+    )
     for version, on in ((v2, date(2026, 2, 10)), (v3, date(2026, 2, 12))):
-        publication.schedule_publication(
-            session, "ceshi", version.seq, on=on, actor=s.admin, today=date(2026, 2, 2)
-        )
+        publication.schedule(session, "ceshi", version.seq, on=on, actor=s.admin, today=date(2026, 2, 2))
     return v2, v3
 
 
@@ -225,39 +230,61 @@ def test_the_schedule_survives_in_the_database_and_a_tick_publishes_it(
     engine: Engine, s: Setup, two_scheduled: tuple[Version, Version]
 ) -> None:
     # a new Scheduler (as after a restart) finds the schedule in the database
-    scheduler = publication.Scheduler(make_sessionmaker(engine), clock=lambda: beijing("2026-02-10T00:00:05"))
+    scheduler = schedulers.Scheduler(make_sessionmaker(engine), clock=lambda: beijing("2026-02-10T00:00:05"))
     assert [v.seq for v in scheduler.tick()] == [2]
     assert scheduler.tick() == []
 
 
-def test_a_tick_leaves_the_search_indexing_to_after_its_transactions_and_catches_up(
-    engine: Engine, s: Setup, two_scheduled: tuple[Version, Version]
+def test_publishing_indexes_after_its_commit_and_a_tick_catches_up(
+    engine: Engine, s: Setup, two_scheduled: tuple[Version, Version], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.db.models import SearchVersion
     from app.services.search import index as search_index
+    from app.services.search import worker
 
     sessions = make_sessionmaker(engine)
-    indexed_at_call: list[set[int]] = []
+    seen: list[tuple[set[int], set[int]]] = []  # (indexed, published) as another session saw them
+    real_catch_up = worker.catch_up
 
-    def index_later() -> None:  # the app starts the indexing worker here
+    def catch_up(bound: Engine, *, background: bool) -> None:
         with sessions() as check:
-            indexed_at_call.append(set(check.scalars(select(SearchVersion.version_id))))
-        search_index.index_unindexed(sessions)
+            indexed = set(check.scalars(select(SearchVersion.version_id)))
+            public = set(check.scalars(select(Version.id).where(Version.status == "published")))
+        seen.append((indexed, public))
+        real_catch_up(bound, background=background)
 
-    clock = lambda: beijing("2026-02-10T00:00:05")  # noqa: E731
-    scheduler = publication.Scheduler(sessions, clock=clock, index_later=index_later)
+    monkeypatch.setattr(worker, "catch_up", catch_up)
+    scheduler = schedulers.Scheduler(sessions, clock=lambda: beijing("2026-02-10T00:00:05"))
     [published] = scheduler.tick()
-    assert indexed_at_call == [set()]  # committed unindexed, then handed over
+    assert seen == [(set(), {published.id})]  # asked for once the publication was committed, not before
     with sessions() as check:
         assert published.id in set(check.scalars(select(SearchVersion.version_id)))
     assert scheduler.tick() == []
-    assert len(indexed_at_call) == 1  # nothing published, nothing to index
-    with sessions() as other:  # published by a page whose app stopped before its indexing ran
-        versions.publish(other, "ceshi", 3, at=beijing("2026-02-10T09:00:00"), actor=None, index=False)
+    assert len(seen) == 1  # nothing published, nothing missing: nothing to index
+
+    monkeypatch.setattr(worker, "catch_up", lambda *_a, **_k: None)  # an app stopped before indexing
+    with sessions() as other:
+        versions.publish(other, "ceshi", 3, at=beijing("2026-02-10T09:00:00"), actor=SYSTEM)
+    monkeypatch.setattr(worker, "catch_up", catch_up)
     assert scheduler.tick() == []
-    assert len(indexed_at_call) == 2  # the next tick hands it over all the same
+    assert len(seen) == 2  # the next tick catches up all the same
     with sessions() as check:
         assert search_index.unindexed(check) == []
+
+
+def test_work_after_a_commit_is_dropped_when_the_transaction_rolls_back(engine: Engine) -> None:
+    from app.db.on_commit import on_commit
+
+    ran: list[str] = []
+    with make_sessionmaker(engine)() as session:
+        session.connection()
+        on_commit(session, lambda: ran.append("rolled back"))
+        session.rollback()
+        session.connection()
+        on_commit(session, lambda: ran.append("once"), key="k")
+        on_commit(session, lambda: ran.append("twice"), key="k")
+        session.commit()
+    assert ran == ["twice"]  # the rolled-back one never runs; one per key, the last registered
 
 
 def test_the_background_scheduler_ticks_at_start(engine: Engine, s: Setup, two_scheduled: object) -> None:
@@ -267,7 +294,7 @@ def test_the_background_scheduler_ticks_at_start(engine: Engine, s: Setup, two_s
         ticked.set()
         return beijing("2026-02-12T08:00:00")
 
-    with publication.background_scheduler(make_sessionmaker(engine), enabled=True, clock=clock) as scheduler:
+    with schedulers.background_scheduler(make_sessionmaker(engine), enabled=True, clock=clock) as scheduler:
         assert scheduler is not None
         assert ticked.wait(timeout=30)
     # leaving the block stops the thread after the tick it is in

@@ -12,15 +12,15 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api import publication as api_publication
 from app.calendar.days import WorkCalendar
+from app.clock import BEIJING
 from app.db.models import Department
+from app.http import deps as api_publication
 from app.services.calendar.seed import chinese_calendar_years
 from app.services.people import accounts as people
-from app.services.versions import publication as versions
-from app.services.versions import schedule as publication
+from app.services.versions import lifecycle as versions
 from app.services.versions.board import BoardSort, BoardState, Standing, board, standing
-from tests.factories import ELDERLY, Built, Item, published_catalog
+from tests.factories import ELDERLY, SYSTEM, Built, Item, issuer, published_catalog
 
 CAL = WorkCalendar.from_years(chinese_calendar_years())
 # Only through 2026, so "2027 is missing" stays true when the package learns 2027.
@@ -99,7 +99,9 @@ LATER = [
 def built(session: Session) -> Built:
     """Version 1 published in 2024 (before deadlines were recorded), version 2 issued 2026-01-30."""
     built = published_catalog(session, NO_JUSTICE, later=LATER, status="assembling")
-    versions.issue(session, "ceshi", 2, doc_number="测财购〔2026〕3号", on=d("2026-01-30"), actor=None)
+    versions.issue(
+        session, "ceshi", 2, doc_number="测财购〔2026〕3号", on=d("2026-01-30"), actor=issuer(session)
+    )
     return built
 
 
@@ -128,8 +130,8 @@ def test_board_rows_and_their_states(session: Session, built: Built) -> None:
 
 
 def test_a_late_publication_is_counted_in_working_days(session: Session, built: Built) -> None:
-    at = datetime.fromisoformat("2026-02-24T10:00:00").replace(tzinfo=publication.CHINA)
-    versions.publish(session, "ceshi", 2, at=at, actor=None)
+    at = datetime.fromisoformat("2026-02-24T10:00:00").replace(tzinfo=BEIJING)
+    versions.publish(session, "ceshi", 2, at=at, actor=SYSTEM)
     [row] = [
         r
         for r in board(session, jurisdiction_id=None, department_id=None, today=d("2026-03-02"))
@@ -172,7 +174,7 @@ def tokens(session: Session, built: Built) -> dict[str, dict[str, str]]:
         )
     session.commit()
     return {
-        name: {"Authorization": f"Bearer {people.create_token(session, name)}"}
+        name: {"Authorization": f"Bearer {people.create_token(session, name, actor=SYSTEM)}"}
         for name in ("reviewer", "minzheng")
     }
 

@@ -17,7 +17,7 @@ from app.services.drafts import changes as draft_changes
 from app.services.drafts import lifecycle as drafts
 from app.services.exports import files as exports
 from app.services.imports.pipeline import ImportRequest, import_file
-from tests.factories import CATALOGS
+from tests.factories import CATALOGS, SYSTEM
 
 Comparable = tuple[str, str, tuple[str, ...], str, str, str | None, str]
 
@@ -65,9 +65,9 @@ def test_export_then_import_gives_identical_items(
     )
     session.commit()
     request = ImportRequest(catalog="kong", data=out.getvalue(), filename=filename)
-    result = import_file(session, request, actor=None, catalogs_dir=CATALOGS)
+    result = import_file(session, request, actor=SYSTEM, catalogs_dir=CATALOGS)
     assert result.ok, [(p.row, p.reason) for p in result.problems[:5]]
     assert (result.counts.added, result.counts.changed, result.counts.withdrawn) == (result.rows, 0, 0)
-    imported = draft_changes.snapshot(session, drafts.get_draft(session, result.draft_id or 0))
+    imported = draft_changes.snapshot(session, drafts.get_draft(session, result.draft_id or 0, actor=SYSTEM))
     assert comparable(imported) == comparable(original)
     assert len(comparable(original)) > 1800

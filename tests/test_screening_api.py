@@ -18,7 +18,7 @@ from app.services.drafts import items as draft_items
 from app.services.drafts import lifecycle as drafts
 from app.services.people import accounts as people
 from app.services.screening import drafts as screening
-from tests.factories import ELDERLY, Item, published_catalog
+from tests.factories import ELDERLY, SYSTEM, Item, published_catalog
 from tests.test_screening_service import ARTICLE_5, DISPATCH, FLAGGED, STATIONED, finding
 from tests.workflow_world import PASSWORD, USERS, World
 
@@ -100,7 +100,10 @@ def world(session: Session, items: list[Item]) -> World:
             department_id=depts[dept] if dept else None,
         )
     session.commit()
-    tokens = {name: {"Authorization": f"Bearer {people.create_token(session, name)}"} for name in USERS}
+    tokens = {
+        name: {"Authorization": f"Bearer {people.create_token(session, name, actor=SYSTEM)}"}
+        for name in USERS
+    }
     return World(built, tokens)
 
 
@@ -152,9 +155,9 @@ def test_finance_lists_and_downloads_a_versions_findings(client: TestClient, w: 
 def test_a_reviewer_overrides_a_blocking_finding_on_a_drafts_item(
     client: TestClient, session: Session, w: World
 ) -> None:
-    draft = drafts.create_draft(session, "ceshi", actor=None, department="101")
+    draft = drafts.create_draft(session, "ceshi", actor=SYSTEM, department="101")
     uid = w.built.uid("i1")
-    draft_items.edit_item(session, draft.id, uid, name="社区养老劳务派遣服务", lock=None, actor=None)
+    draft_items.edit_item(session, draft.id, uid, name="社区养老劳务派遣服务", lock=None, actor=SYSTEM)
     screening.screen_draft_nodes(session, draft, [uid])
     session.commit()
     url = f"/api/v1/drafts/{draft.id}/findings"
@@ -183,9 +186,9 @@ def test_items_with_only_a_flagged_name_are_listed_by_code(client: TestClient, s
 def test_submit_is_refused_until_the_blocking_finding_is_overridden(
     client: TestClient, session: Session, w: World
 ) -> None:
-    draft = drafts.create_draft(session, "ceshi", actor=None, department="101")
+    draft = drafts.create_draft(session, "ceshi", actor=SYSTEM, department="101")
     uid = w.built.uid("i1")
-    draft_items.edit_item(session, draft.id, uid, name="社区养老劳务派遣服务", lock=None, actor=None)
+    draft_items.edit_item(session, draft.id, uid, name="社区养老劳务派遣服务", lock=None, actor=SYSTEM)
     submit = f"/api/v1/drafts/{draft.id}/submit"
 
     def lock() -> dict[str, int]:

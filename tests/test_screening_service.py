@@ -27,7 +27,7 @@ from app.services.people import accounts as people
 from app.services.screening import drafts as screening
 from app.services.screening.versions import FindingFilter
 from tests.databases import checksum
-from tests.factories import CATALOGS, ELDERLY, Built, Item, published_catalog
+from tests.factories import CATALOGS, ELDERLY, SYSTEM, Built, Item, published_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = json.loads((CATALOGS / "screening" / "rules.json").read_text(encoding="utf-8"))
@@ -94,7 +94,7 @@ def test_the_shipped_rules_are_stored_once_on_first_use(session: Session) -> Non
 def test_new_rules_become_active_and_the_old_ones_stay_to_explain_old_findings(session: Session) -> None:
     screening.active_rules(session)
     session.commit()
-    row = screening.load_rules(session, rules_text("2026.2-载入测试"), actor=None)
+    row = screening.load_rules(session, rules_text("2026.2-载入测试"), actor=SYSTEM)
     assert (row.rules_version, row.active) == ("2026.2-载入测试", True)
     stored = {r.rules_version: r.active for r in session.scalars(select(RuleSet))}
     assert stored == {"2026.1": False, "2026.2-载入测试": True}
@@ -131,7 +131,7 @@ def test_a_bad_rules_file_is_explained_and_the_old_rules_stay(
     session.commit()
     before = checksum(engine)
     with pytest.raises(InvalidInput) as error:
-        screening.load_rules(session, text, actor=None)
+        screening.load_rules(session, text, actor=SYSTEM)
     assert message in error.value.message
     session.rollback()
     assert checksum(engine) == before
@@ -155,9 +155,9 @@ def stored(session: Session, draft: Draft) -> list[tuple[str, str, str, str]]:
 
 
 def test_screening_draft_nodes_replaces_their_findings(session: Session, built: Built) -> None:
-    draft = drafts.create_draft(session, "ceshi", actor=None, department="101")
+    draft = drafts.create_draft(session, "ceshi", actor=SYSTEM, department="101")
     uid = built.uid("i2")
-    draft_items.edit_item(session, draft.id, uid, description=STATIONED, lock=None, actor=None)
+    draft_items.edit_item(session, draft.id, uid, description=STATIONED, lock=None, actor=SYSTEM)
     found = screening.screen_draft_nodes(session, draft, [uid, built.uid("i1")])
     session.commit()
     assert [(f.rule_id, f.match, f.code, f.name) for f in found[uid]] == [
@@ -169,10 +169,12 @@ def test_screening_draft_nodes_replaces_their_findings(session: Session, built: 
         ("X10-5-stationed", "description", m, "2026.1") for m in ("派驻3名工作人员", "到采购人处坐班")
     ]
     assert stored(session, draft) == expected
-    assert [f.explanation[:7] for f in screening.draft_findings(session, draft.id)] == ["服务内容写明向"] * 2
+    assert [f.explanation[:7] for f in screening.draft_findings(session, draft.id, actor=SYSTEM)] == [
+        "服务内容写明向"
+    ] * 2
 
     draft_items.edit_item(
-        session, draft.id, uid, description="每年开展一次第三方评估。", lock=None, actor=None
+        session, draft.id, uid, description="每年开展一次第三方评估。", lock=None, actor=SYSTEM
     )
     assert screening.screen_draft_nodes(session, draft, [uid]) == {uid: []}
     session.commit()
@@ -184,10 +186,10 @@ def test_blocking_findings_stop_submit_until_a_finance_reviewer_overrides_them(
 ) -> None:
     reviewer = user(session, built, "reviewer", "finance_reviewer")
     editor = user(session, built, "minzheng", "dept_editor", "101")
-    draft = drafts.create_draft(session, "ceshi", actor=None, department="101")
+    draft = drafts.create_draft(session, "ceshi", actor=SYSTEM, department="101")
     uid = built.uid("i1")
     draft_items.edit_item(
-        session, draft.id, uid, name="社区养老劳务派遣服务", description=STATIONED, lock=None, actor=None
+        session, draft.id, uid, name="社区养老劳务派遣服务", description=STATIONED, lock=None, actor=SYSTEM
     )
     blocked = screening.blocking(session, draft)
     assert [(f.uid, f.rule_id, f.match, f.blocks) for f in blocked] == [
@@ -211,7 +213,9 @@ def test_blocking_findings_stop_submit_until_a_finance_reviewer_overrides_them(
     screening.record_override(session, draft.id, uid, "X10-5-dispatch", reason=reason, actor=reviewer)
     assert screening.blocking(session, draft) == []
     session.commit()
-    listed = {(f.rule_id, f.override, f.blocks) for f in screening.draft_findings(session, draft.id)}
+    listed = {
+        (f.rule_id, f.override, f.blocks) for f in screening.draft_findings(session, draft.id, actor=SYSTEM)
+    }
     assert ("X10-5-dispatch", reason, False) in listed
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "screening.override")).one()
     assert (event.actor_name, event.summary["rule"], event.summary["after"]) == (
@@ -222,11 +226,11 @@ def test_blocking_findings_stop_submit_until_a_finance_reviewer_overrides_them(
 
 
 def test_blocking_sees_only_items_the_draft_still_proposes(session: Session, built: Built) -> None:
-    draft = drafts.create_draft(session, "ceshi", actor=None, department="101")
+    draft = drafts.create_draft(session, "ceshi", actor=SYSTEM, department="101")
     uid = built.uid("i2")
-    draft_items.edit_item(session, draft.id, uid, name="养老机构劳务派遣服务", lock=None, actor=None)
+    draft_items.edit_item(session, draft.id, uid, name="养老机构劳务派遣服务", lock=None, actor=SYSTEM)
     assert [f.rule_id for f in screening.blocking(session, draft)] == ["X10-5-dispatch"]
-    draft_items.withdraw_item(session, draft.id, uid, lock=None, actor=None)
+    draft_items.withdraw_item(session, draft.id, uid, lock=None, actor=SYSTEM)
     assert screening.blocking(session, draft) == []
     session.commit()
     assert stored(session, draft) == []
@@ -237,8 +241,8 @@ def test_blocking_sees_only_items_the_draft_still_proposes(session: Session, bui
 
 def test_screening_a_version_stores_its_findings_and_screening_again_replaces_them(session: Session) -> None:
     published_catalog(session, ELDERLY + FLAGGED)
-    first = screening.screen_version(session, "ceshi", 1, actor=None)
-    again = screening.screen_version(session, "ceshi", None, actor=None)
+    first = screening.screen_version(session, "ceshi", 1, actor=SYSTEM)
+    again = screening.screen_version(session, "ceshi", None, actor=SYSTEM)
     assert (again.items, again.flagged, again.findings) == (len(ELDERLY) + 2, 2, 3)
     assert [(r.rule_id, r.severity.value, r.findings, r.items) for r in again.by_rule] == [
         ("X10-5-dispatch", "block", 1, 1),
@@ -246,7 +250,7 @@ def test_screening_a_version_stores_its_findings_and_screening_again_replaces_th
     ]
     assert first == again
     assert len(session.scalars(select(FindingRow)).all()) == 3  # replaced, not added
-    rows = screening.version_findings(session, "ceshi", 1, filters=FindingFilter(), actor=None)
+    rows = screening.version_findings(session, "ceshi", 1, filters=FindingFilter(), actor=SYSTEM)
     assert [(r.code, r.name, r.department_name, r.rule_id, r.match) for r in rows] == [
         ("A06003", "养老机构劳务派遣服务", "民政局", "X10-5-dispatch", "劳务派遣"),
         ("E01002", "档案整理辅助服务", "司法局", "X10-5-stationed", "派驻3名工作人员"),
@@ -254,10 +258,10 @@ def test_screening_a_version_stores_its_findings_and_screening_again_replaces_th
     ]
     assert rows[0].explanation.startswith("以劳务派遣方式用工")
     blocks = screening.version_findings(
-        session, "ceshi", 1, filters=FindingFilter(severity="block"), actor=None
+        session, "ceshi", 1, filters=FindingFilter(severity="block"), actor=SYSTEM
     )
     only_103 = screening.version_findings(
-        session, "ceshi", 1, filters=FindingFilter(department="103"), actor=None
+        session, "ceshi", 1, filters=FindingFilter(department="103"), actor=SYSTEM
     )
     assert ([r.rule_id for r in blocks], len(only_103)) == (["X10-5-dispatch"], 2)
     events = session.scalars(select(AuditEvent).where(AuditEvent.action == "version.screen")).all()
@@ -283,8 +287,8 @@ def test_an_import_reports_findings_as_warnings_and_still_succeeds(session: Sess
     load_demo(session, CATALOGS)
     request = ImportRequest(catalog="shifanshi", data=EDUCATION_FILE, filename="教育局.csv", department="102")
     dry_run = dataclasses.replace(request, mode=ImportMode.DRY_RUN)
-    dry = import_file(session, dry_run, actor=None, catalogs_dir=CATALOGS)
-    result = import_file(session, request, actor=None, catalogs_dir=CATALOGS)
+    dry = import_file(session, dry_run, actor=SYSTEM, catalogs_dir=CATALOGS)
+    result = import_file(session, request, actor=SYSTEM, catalogs_dir=CATALOGS)
     assert result.ok
     assert result.draft_id is not None
     warnings = [p for p in result.problems if "负面清单" in p.reason]
@@ -294,7 +298,7 @@ def test_an_import_reports_findings_as_warnings_and_still_succeeds(session: Sess
     assert warnings[0].reason.startswith(f"负面清单（送审时阻止）：{ARTICLE_5}：以劳务派遣方式用工")
     assert warnings[0].reason.endswith("（规则 X10-5-dispatch）")
     assert [p.reason for p in dry.problems if "负面清单" in p.reason] == [warnings[0].reason]
-    listed = screening.draft_findings(session, result.draft_id)
+    listed = screening.draft_findings(session, result.draft_id, actor=SYSTEM)
     assert [(f.name, f.rule_id, f.blocks) for f in listed] == [
         ("学校食堂劳务派遣服务", "X10-5-dispatch", True)
     ]

@@ -23,9 +23,9 @@ from app.services.demo import load_demo
 from app.services.search import index as search_index
 from app.services.search import query as search
 from app.services.search.query import SearchQuery
-from app.services.versions import publication as versions
+from app.services.versions import lifecycle as versions
 from tests.databases import SERVER_URL, create_database, drop_database
-from tests.factories import CATALOGS, ELDERLY, Item, published_catalog
+from tests.factories import CATALOGS, ELDERLY, SYSTEM, Item, published_catalog
 
 HX = {"HX-Request": "true"}
 
@@ -183,7 +183,7 @@ def test_publishing_a_version_indexes_it_and_the_newest_is_searched(session: Ses
     built = published_catalog(session, ELDERLY, later=MORE, status="issued")
     search_index.reindex(session)  # version 1 only: version 2 is issued, not public
     assert _uids(search.search(session, SearchQuery(q="保洁"))) == []
-    versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=None)
+    versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=SYSTEM)
     assert _uids(search.search(session, SearchQuery(q="保洁"))) == [built.uid("m2")]
     # the newest version by default (i1 once, not once per version); an older one when asked
     assert _uids(search.search(session, SearchQuery(q="居家养老"))) == [built.uid("i1")]
@@ -196,6 +196,7 @@ def test_publishing_over_http_answers_first_and_indexes_right_after(
     session: Session, client: TestClient
 ) -> None:
     from app.services.people import accounts as people
+    from app.services.search import worker
 
     built = published_catalog(session, ELDERLY, later=MORE, status="issued")
     people.add_user(
@@ -206,22 +207,33 @@ def test_publishing_over_http_answers_first_and_indexes_right_after(
         jurisdiction_id=built.catalog.jurisdiction_id,
     )
     session.commit()
-    token = {"Authorization": f"Bearer {people.create_token(session, 'admin')}"}
+    token = {"Authorization": f"Bearer {people.create_token(session, 'admin', actor=SYSTEM)}"}
     search_index.reindex(session)
     session.commit()
     answer = client.post("/api/v1/catalogs/ceshi/versions/2/publish", headers=token)
     assert answer.status_code == 200, answer.text
-    # the background task has run by the time the client has the whole answer
+    worker.drain()  # the worker process the publication started after its commit
     found = client.get("/api/v1/search", params={"q": "保洁"}).json()
     assert [item["uid"] for item in found["items"]] == [built.uid("m2")]
     assert search_index.index_unindexed(client.app.state.sessions) == 0  # type: ignore[attr-defined]
 
 
-def test_a_published_version_missing_from_the_index_is_picked_up(session: Session, settings: object) -> None:
+def _publish_unindexed(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Publish version 2 as an app would that stopped before its indexing ran."""
+    from app.services.search import worker
+
+    with monkeypatch.context() as patched:
+        patched.setattr(worker, "catch_up", lambda *_a, **_k: None)
+        versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=SYSTEM)
+
+
+def test_a_published_version_missing_from_the_index_is_picked_up(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from app.db.engine import make_sessionmaker as sessions_for
 
     built = published_catalog(session, ELDERLY, later=MORE, status="issued")
-    versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=None, index=False)
+    _publish_unindexed(session, monkeypatch)
     assert _uids(search.search(session, SearchQuery(q="保洁"))) == []
     written = search_index.index_unindexed(sessions_for(session.get_bind()))  # type: ignore[arg-type]
     # version 2, and version 1 (published unindexed by the factory, superseded now, still public)
@@ -241,7 +253,7 @@ def test_background_indexing_commits_in_batches_and_a_failed_attempt_leaves_noth
 
     built = published_catalog(session, ELDERLY, later=MORE, status="issued")
     search_index.reindex(session)  # version 1
-    versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=None, index=False)
+    _publish_unindexed(session, monkeypatch)
     monkeypatch.setattr(search_index, "_BATCH", 2)  # several commits for this small version
     real_insert, calls = search_store.insert_entries, []
 
@@ -424,10 +436,11 @@ def test_the_comparison_is_not_vacuous(demo_pair: tuple[Session, Session]) -> No
 def test_the_indexing_worker_reports_its_failure_in_the_log_and_raises_nothing(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from app.config import Settings
+    from sqlalchemy.engine import make_url
 
-    missing = Settings(database_url=f"sqlite:///{tmp_path}/no-such-folder/db.sqlite", run_scheduler=False)
-    search_index.index_in_worker(missing, None)  # type: ignore[arg-type]
+    from app.services.search import worker
+
+    worker.run_worker(make_url(f"sqlite:///{tmp_path}/no-such-folder/db.sqlite"))
     [record] = [r for r in caplog.records if "indexing worker failed" in r.getMessage()]
     assert "Traceback" in record.getMessage() or "错误" in record.getMessage()
 
@@ -436,52 +449,58 @@ def test_publications_while_the_worker_runs_queue_one_more_worker_not_one_each(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import subprocess
+    import sys
     import threading
 
-    from app.config import Settings
+    from sqlalchemy.engine import make_url
+
+    from app.services.search import worker
 
     started, release, runs = threading.Event(), threading.Event(), []
 
     def run(command: list[str], **_kwargs: object) -> subprocess.CompletedProcess[str]:
         runs.append(command)
         started.set()
-        release.wait(10)
+        assert release.wait(60)
         return subprocess.CompletedProcess(command, 0, "", "")
 
-    monkeypatch.setattr(subprocess, "run", run)  # search calls it as subprocess.run
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/db.sqlite", run_scheduler=False)
-    first = threading.Thread(target=search_index.index_in_worker, args=(settings, None))
-    first.start()
-    assert started.wait(10)
-    queued = [threading.Thread(target=search_index.index_in_worker, args=(settings, None)) for _ in range(3)]
-    for t in queued:
-        t.start()
-    for t in queued:
-        t.join(0.5)
-    assert sum(t.is_alive() for t in queued) == 1  # one waits its turn; the others return at once
+    monkeypatch.setattr(subprocess, "run", run)  # the worker calls it as subprocess.run
+    url = make_url(f"sqlite:///{tmp_path}/db.sqlite")
+    running = threading.Thread(target=worker.run_worker, args=(url,))
+    running.start()
+    assert started.wait(60)
+    queued = threading.Thread(target=worker.run_worker, args=(url,))  # a publication during the run
+    queued.start()
+    while not worker._waiting:  # wait until it queued (a condition, not a time)
+        threading.Event().wait(0.01)
+    worker.run_worker(url)  # two more publications: each returns at once, the queued worker covers them
+    worker.run_worker(url)
+    assert len(runs) == 1
     release.set()
-    for t in (first, *queued):
-        t.join(10)
-    assert len(runs) == 2  # the running worker, and one for every publication during it
-    assert runs[0][-3:] == ["search", "update", "--background"]
+    running.join()
+    queued.join()
+    assert runs == [[sys.executable, "-m", "app.services.search.worker"]] * 2
 
 
-def test_one_indexer_at_a_time_across_connections(session: Session) -> None:
+def test_one_indexer_at_a_time_across_connections(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
     from app.db import search_store
     from app.db.engine import make_sessionmaker as sessions_for
+    from app.services.search import worker
 
     published_catalog(session, ELDERLY, later=MORE, status="issued")
-    versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=None, index=False)
+    monkeypatch.setattr(worker, "catch_up", lambda *_a, **_k: None)  # leave it for the indexer below
+    versions.publish(session, "ceshi", 2, at=datetime(2025, 3, 20, 2, tzinfo=UTC), actor=SYSTEM)
     written: list[int] = []
+    blocked = threading.Event()
+    sessions = sessions_for(session.get_bind())  # type: ignore[arg-type]
     other = threading.Thread(
-        target=lambda: written.append(search_index.index_unindexed(sessions_for(session.get_bind())))  # type: ignore[arg-type]
+        target=lambda: written.append(search_index.index_unindexed(sessions, waiting=blocked.set))
     )
     with search_store.one_indexer(session):  # as another process's indexer would hold it
         other.start()
-        other.join(1.0)
-        assert other.is_alive()  # waiting for the lock
+        assert blocked.wait(60)  # it found the lock taken and waits for it
         assert written == []
-    other.join(30)
+    other.join()
     assert written == [len(ELDERLY) + len(MORE) + len(ELDERLY)]

@@ -26,6 +26,7 @@ from app.errors import Conflict, InvalidInput
 from app.services.calendar import workdays
 from app.services.calendar.seed import chinese_calendar_years
 from tests.databases import create_database, drop_database
+from tests.factories import SYSTEM
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "calendar"
@@ -120,7 +121,7 @@ def test_an_empty_database_is_seeded_by_the_first_deadline(session: Session) -> 
 def test_the_calendar_is_built_once_and_rebuilt_when_a_year_changes(session: Session) -> None:
     first = workdays.work_calendar(session)
     assert workdays.work_calendar(session) is first
-    workdays.load_year_file(session, Y2099, actor=None)
+    workdays.load_year_file(session, Y2099, actor=SYSTEM)
     loaded = workdays.work_calendar(session)
     assert loaded is not first
     assert 2099 in loaded.years
@@ -141,7 +142,7 @@ def test_an_uncovered_year_is_an_error_naming_it(session: Session) -> None:
 
 
 def test_a_year_file_is_loaded_and_audited(session: Session) -> None:
-    loaded = workdays.load_year_file(session, Y2099, actor=None)
+    loaded = workdays.load_year_file(session, Y2099, actor=SYSTEM)
     assert (loaded.year, loaded.rest_days, loaded.make_up_days, loaded.replaced) == (2099, 3, 2, False)
     view = workdays.year_view(session, 2099)
     assert [(r.day, r.name) for r in view.rest_days][:2] == [
@@ -180,18 +181,18 @@ def test_a_bad_year_file_is_refused_and_writes_nothing(session: Session, text: s
     workdays.work_calendar(session)
     years, days = count(session, CalendarYear), count(session, CalendarDay)
     with pytest.raises(InvalidInput, match=message):
-        workdays.load_year_file(session, text, actor=None)
+        workdays.load_year_file(session, text, actor=SYSTEM)
     session.rollback()
     assert (count(session, CalendarYear), count(session, CalendarDay)) == (years, days)
     assert audits(session, "calendar.load") == []
 
 
 def test_a_loaded_year_is_replaced_only_when_asked(session: Session) -> None:
-    workdays.load_year_file(session, Y2099, actor=None)
+    workdays.load_year_file(session, Y2099, actor=SYSTEM)
     fewer = year_file(2099, {"虚构元旦": ["2099-01-01"]}, [], source="虚构更正（FICTIONAL）")
     with pytest.raises(Conflict, match=r"已有2099年的数据.*--replace"):
-        workdays.load_year_file(session, fewer, actor=None)
-    replaced = workdays.load_year_file(session, fewer, actor=None, replace=True)
+        workdays.load_year_file(session, fewer, actor=SYSTEM)
+    replaced = workdays.load_year_file(session, fewer, actor=SYSTEM, replace=True)
     assert replaced.replaced
     view = workdays.year_view(session, 2099)
     assert (view.source, [r.day for r in view.rest_days], view.make_up_days) == (
@@ -208,14 +209,14 @@ def test_a_loaded_year_is_replaced_only_when_asked(session: Session) -> None:
 
 
 def test_a_notice_arranging_last_december_agrees_with_that_year_or_is_refused(session: Session) -> None:
-    workdays.load_year_file(session, Y2099, actor=None)
+    workdays.load_year_file(session, Y2099, actor=SYSTEM)
     contradicts = year_file(2100, {"虚构元旦": ["2099-12-27", "2100-01-01"]}, [])  # 12-27 is worked in 2099
     with pytest.raises(InvalidInput, match="2099-12-27 在2099年的数据中是调休上班日"):
-        workdays.load_year_file(session, contradicts, actor=None)
+        workdays.load_year_file(session, contradicts, actor=SYSTEM)
     session.rollback()
     assert session.get(CalendarYear, 2100) is None
     agrees = year_file(2100, {"虚构元旦": ["2099-12-31", "2100-01-01"]}, [])  # 12-31 is off in 2099 too
-    workdays.load_year_file(session, agrees, actor=None)
+    workdays.load_year_file(session, agrees, actor=SYSTEM)
     assert add_working_days(date(2099, 12, 30), 1, workdays.work_calendar(session)) == date(2100, 1, 4)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Jurisdiction
 from app.services.people import accounts as people
+from tests.factories import SYSTEM
 from tests.workflow_world import World, world
 
 ROLES = [None, "minzheng", "jiaoyu", "reviewer", "admin", "sysadmin"]
@@ -85,7 +86,7 @@ def test_finance_of_another_jurisdiction_sees_nothing(client: TestClient, w: Wor
         jurisdiction_id=elsewhere.id,
     )
     session.commit()
-    token = {"Authorization": f"Bearer {people.create_token(session, 'linshi')}"}
+    token = {"Authorization": f"Bearer {people.create_token(session, 'linshi', actor=SYSTEM)}"}
     assert client.get(f"/api/v1/drafts/{draft['id']}", headers=token).status_code == 404
     assert (
         client.post(

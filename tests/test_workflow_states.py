@@ -76,6 +76,8 @@ def test_only_the_finance_admin_issues_schedules_and_publishes() -> None:
         assert allowed_version_actions(VersionState.ASSEMBLING, role) == []
         with pytest.raises(InvalidTransition, match="只有财政管理员可以"):
             advance_version(VersionState.ISSUED, VersionAction.PUBLISH, role)
-    assert advance_version(VersionState.PUBLISHED, VersionAction.SUPERSEDE, None) is VersionState.SUPERSEDED
+    assert (
+        advance_version(VersionState.PUBLISHED, VersionAction.SUPERSEDE, R.SYSTEM) is VersionState.SUPERSEDED
+    )
     with pytest.raises(InvalidTransition):
         advance_version(VersionState.PUBLISHED, VersionAction.ISSUE, R.FINANCE_ADMIN)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Department
 from app.services.people import accounts as people
-from tests.factories import ELDERLY, Built, published_catalog
+from tests.factories import ELDERLY, SYSTEM, Built, published_catalog
 
 USERS = {
     "minzheng": ("dept_editor", "101"),  # 民政局: owns i1, i2, i5
@@ -49,5 +49,8 @@ def world(session: Session) -> World:
             department_id=depts[dept] if dept else None,
         )
     session.commit()
-    tokens = {name: {"Authorization": f"Bearer {people.create_token(session, name)}"} for name in USERS}
+    tokens = {
+        name: {"Authorization": f"Bearer {people.create_token(session, name, actor=SYSTEM)}"}
+        for name in USERS
+    }
     return World(built, tokens)

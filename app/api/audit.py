@@ -9,13 +9,15 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.api.schemas import ErrorOut
 from app.db.models import AuditEvent
 from app.errors import Forbidden
+from app.http import downloads
 from app.http.auth import SignedIn
 from app.http.deps import SessionDep
+from app.http.downloads import streamed_download
 from app.services import audit
 from app.workflow.states import Role
 
@@ -57,8 +59,7 @@ def list_events(
     flt = audit.AuditFilter(username, object_type, object_id, action, since, until)
     if format == "csv":
         rows = audit.events(session, flt, jurisdiction_id=user.jurisdiction_id, limit=None)
-        headers = {"Content-Disposition": "attachment; filename*=UTF-8''audit.csv"}
-        return StreamingResponse(_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+        return streamed_download(_csv(rows), "audit.csv", media_type=downloads.csv_media_type())
     rows = audit.events(session, flt, jurisdiction_id=user.jurisdiction_id, after=after, limit=limit)
     next_after = rows[-1].id if len(rows) == limit else None
     return JSONResponse({"events": [_row(e) for e in rows], "next_after": next_after})

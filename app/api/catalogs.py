@@ -19,9 +19,10 @@ from app.db.models import Catalog, Version
 from app.db.queries import NodeFilter
 from app.errors import InvalidInput
 from app.formats.exports import Charset
-from app.http import urls
+from app.http import downloads, urls
 from app.http.cache import IMMUTABLE, strong_etag
 from app.http.deps import SessionDep, SessionmakerDep
+from app.http.downloads import streamed_download
 from app.services.catalogs import browse, history
 from app.services.exports import files as exports
 from app.services.exports.files import Format
@@ -33,11 +34,10 @@ router = APIRouter(
 DEFAULT_PAGE = 100
 AS_OF_CACHE = "public, max-age=300"
 MAX_PAGE = 1000
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/catalogs", response_model=list[CatalogOut], summary="所有目录")
-async def list_catalogs(session: SessionDep) -> list[CatalogOut]:
+def list_catalogs(session: SessionDep) -> list[CatalogOut]:
     return [
         CatalogOut(
             slug=c.catalog.slug,
@@ -53,7 +53,7 @@ async def list_catalogs(session: SessionDep) -> list[CatalogOut]:
 
 
 @router.get("/catalogs/{slug}/versions", response_model=list[VersionOut], summary="目录的已公开版本")
-async def list_versions(slug: str, session: SessionDep) -> list[VersionOut]:
+def list_versions(slug: str, session: SessionDep) -> list[VersionOut]:
     cat, versions = browse.public_versions(session, slug)
     return [_version_out(cat, v) for v in versions]
 
@@ -67,11 +67,11 @@ async def list_versions(slug: str, session: SessionDep) -> list[VersionOut]:
     "CSV 与 XLSX 每行一个三级/四级目录（除非指定 `level`），NDJSON 含全部匹配节点。"
     "已公开版本不会再变，响应带强 ETag。",
     responses={
-        200: {"content": {"application/x-ndjson": {}, "text/csv": {}, XLSX_MEDIA_TYPE: {}}},
+        200: {"content": {downloads.NDJSON: {}, downloads.CSV: {}, downloads.XLSX: {}}},
         304: {"description": "未修改"},
     },
 )
-async def list_nodes(
+def list_nodes(
     request: Request,
     slug: str,
     seq: int,
@@ -106,7 +106,7 @@ async def list_nodes(
     description="`as_of=YYYY-MM-DD`：答复该日（北京时间）已公开的最新版本，参数与按版本查询相同；"
     "`Content-Location` 指明所用的版本。",
 )
-async def nodes_as_of(
+def nodes_as_of(
     request: Request,
     slug: str,
     session: SessionDep,
@@ -122,7 +122,7 @@ async def nodes_as_of(
     charset: Annotated[Charset, Query()] = Charset.UTF8,
 ) -> Response:
     version = history.version_as_of(session, browse.catalog(session, slug), as_of)
-    response = await list_nodes(
+    response = list_nodes(
         request,
         slug,
         version.seq,
@@ -177,10 +177,11 @@ def _download(
     headers: dict[str, str],
 ) -> StreamingResponse:
     if fmt is Format.NDJSON:
-        return StreamingResponse(chunks, media_type="application/x-ndjson", headers=headers)
-    name = f"attachment; filename*=UTF-8''{quote(cat.slug)}-v{ver.seq}.{fmt.value}"
-    media_type = XLSX_MEDIA_TYPE if fmt is Format.XLSX else f"text/csv; charset={charset.value}"
-    return StreamingResponse(chunks, media_type=media_type, headers=headers | {"Content-Disposition": name})
+        return StreamingResponse(chunks, media_type=downloads.NDJSON, headers=headers)
+    media_type = downloads.XLSX if fmt is Format.XLSX else downloads.csv_media_type(charset.value)
+    return streamed_download(
+        chunks, f"{cat.slug}-v{ver.seq}.{fmt.value}", media_type=media_type, headers=headers
+    )
 
 
 def _version_out(cat: Catalog, v: Version) -> VersionOut:

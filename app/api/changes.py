@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from typing import Annotated, Literal, Protocol, cast
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -21,13 +20,13 @@ from pydantic import BaseModel, Field
 from app.api.schemas import ErrorOut
 from app.catalog.nodes import NodeState
 from app.formats.xlsx import MAX_WIDTH, MIN_WIDTH, SAMPLE_ROWS, display_width
+from app.http import downloads
 from app.http.auth import FinanceUser
 from app.http.cache import IMMUTABLE, strong_etag
 from app.http.deps import SessionDep
+from app.http.downloads import download
 from app.services.catalogs import browse, history
 from app.services.drafts import lifecycle as drafts
-
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 router = APIRouter(prefix="/api/v1", tags=["变动对照"], responses={404: {"model": ErrorOut}})
 
@@ -72,9 +71,10 @@ def _state(s: NodeState | None) -> StateOut | None:
     )
 
 
-def _diff_body(
+def diff_out(
     slug: str, comparison: history.Comparison, a: int | None, b: int | None, draft: int | None
 ) -> DiffOut:
+    """Return the diff document of `comparison` (the API's answer, and `guidecat diff --format json`)."""
     rows = history.rows(comparison)
     summary: dict[str, int] = {}
     for row in rows:
@@ -108,8 +108,7 @@ def _xlsx(comparison: history.Comparison, names: dict[str, str], filename: str, 
         sheet.append([_text_cell(sheet, v) for v in row])
     out = io.BytesIO()
     workbook.save(out)
-    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
-    return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE, headers=headers)
+    return download(out.getvalue(), filename, media_type=downloads.XLSX)
 
 
 class _Sheet(Protocol):
@@ -130,8 +129,7 @@ def _csv(comparison: history.Comparison, names: dict[str, str], filename: str) -
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(history.CHANGE_TABLE_COLUMNS)
     writer.writerows(history.change_table(comparison, names))
-    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+    return download("\ufeff" + out.getvalue(), filename, media_type=downloads.csv_media_type())
 
 
 @router.get(
@@ -139,9 +137,9 @@ def _csv(comparison: history.Comparison, names: dict[str, str], filename: str) -
     response_model=DiffOut,
     summary="两个已公开版本之间的变动（新旧对照表）",
     description="`format=csv`（UTF-8 带 BOM）或 `xlsx` 下载新旧对照表，每个有变动的目录条目一行。",
-    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+    responses={200: {"content": {downloads.CSV: {}, downloads.XLSX: {}}}},
 )
-async def version_diff(
+def version_diff(
     request: Request,
     slug: str,
     session: SessionDep,
@@ -166,7 +164,7 @@ async def version_diff(
         response = _xlsx(comparison, names, f"{stem}.xlsx", title)
     else:
         response = Response(
-            _diff_body(slug, comparison, a.seq, b.seq, None).model_dump_json(), media_type="application/json"
+            diff_out(slug, comparison, a.seq, b.seq, None).model_dump_json(), media_type="application/json"
         )
     response.headers.update(headers)
     return response
@@ -177,15 +175,15 @@ async def version_diff(
     response_model=DiffOut,
     summary="草稿相对其基础版本的变动",
     description="`format=csv`（UTF-8 带 BOM）或 `xlsx` 下载草稿的新旧对照表。",
-    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+    responses={200: {"content": {downloads.CSV: {}, downloads.XLSX: {}}}},
 )
-async def draft_diff(
+def draft_diff(
     draft_id: int,
     session: SessionDep,
     user: FinanceUser,
     format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
 ) -> Response:
-    draft = drafts.get_draft(session, draft_id)
+    draft = drafts.get_draft(session, draft_id, actor=user)
     comparison = history.compare_draft(session, draft)
     catalog = browse.catalog_by_id(session, draft.catalog_id)
     names = browse.department_names(session, catalog)
@@ -194,7 +192,7 @@ async def draft_diff(
     if format == "xlsx":
         title = f"{catalog.name}草稿#{draft_id}新旧对照表（{draft.title or '未命名'}）"
         return _xlsx(comparison, names, f"草稿{draft_id}-对照表.xlsx", title)
-    body = _diff_body(catalog.slug, comparison, None, None, draft_id)
+    body = diff_out(catalog.slug, comparison, None, None, draft_id)
     return Response(body.model_dump_json(), media_type="application/json")
 
 
@@ -203,7 +201,7 @@ async def draft_diff(
     response_model=list[HistoryEntryOut],
     summary="条目在各公开版本中的变化",
 )
-async def item_history(slug: str, uid: str, session: SessionDep) -> list[HistoryEntryOut]:
+def item_history(slug: str, uid: str, session: SessionDep) -> list[HistoryEntryOut]:
     catalog = browse.catalog(session, slug)
     return [
         HistoryEntryOut(

@@ -13,12 +13,13 @@ from app.api.schemas import ErrorOut
 from app.errors import InvalidInput
 from app.formats.import_report import problems_json, write_report_xlsx
 from app.formats.sheets import MAX_UPLOAD_BYTES
+from app.http import downloads
 from app.http.auth import FinanceUser
 from app.http.deps import SessionDep, SettingsDep
+from app.http.downloads import download
 from app.services.imports.pipeline import ImportMode, ImportRequest, ImportResult, import_file, report_table
 
 router = APIRouter(prefix="/api/v1", tags=["导入"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ProblemOut(BaseModel):
@@ -100,10 +101,7 @@ def _body(result: ImportResult) -> dict[str, Any]:
 def _xlsx_report(result: ImportResult) -> Response:
     out = io.BytesIO()
     write_report_xlsx(report_table(result), result.problems, out)
-    headers = {
-        "Content-Disposition": "attachment; filename*=UTF-8''%E5%AF%BC%E5%85%A5%E9%97%AE%E9%A2%98.xlsx"
-    }
-    return Response(out.getvalue(), media_type=XLSX, headers=headers)
+    return download(out.getvalue(), "导入问题.xlsx", media_type=downloads.XLSX)
 
 
 def _charset(content_type: str | None) -> str | None:

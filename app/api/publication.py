@@ -6,16 +6,18 @@ import io
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from app.api.schemas import ErrorOut
 from app.db.models import Version
+from app.http import downloads
 from app.http.auth import FinanceUser, SignedIn
-from app.http.deps import SessionDep
+from app.http.deps import SessionDep, Today
+from app.http.downloads import download
 from app.services.versions import board as publication_board
-from app.services.versions import schedule as publication
+from app.services.versions import lifecycle
 from app.services.versions.board import BoardRow, BoardSort, BoardState
 
 router = APIRouter(
@@ -24,16 +26,7 @@ router = APIRouter(
     responses={code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422)},
 )
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_STORE = {"Cache-Control": "no-store"}  # a signed-in user's view, and it changes by the day
-
-
-def today() -> date:
-    """Return today's date in Beijing (a dependency, so tests can fix the day)."""
-    return publication.beijing_date(publication.real_clock())
-
-
-Today = Annotated[date, Depends(today)]
 
 
 class ScheduleIn(BaseModel):
@@ -84,9 +77,9 @@ class BoardOut(BaseModel):
     summary="公开期限一览（财政）",
     description="辖区内每个已印发版本的文号、印发日期、公开期限、剩余工作日与状态。"
     "`sort=state|deadline|issued`；`format=xlsx` 下载 Excel 表格。",
-    responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}},
+    responses={200: {"content": {downloads.XLSX: {}}}},
 )
-async def board(
+def board(
     session: SessionDep,
     user: FinanceUser,
     day: Today,
@@ -111,7 +104,7 @@ async def board(
 def schedule(
     slug: str, seq: int, body: ScheduleIn, session: SessionDep, user: SignedIn, day: Today
 ) -> ScheduledOut:
-    version = publication.schedule_publication(session, slug, seq, on=body.publish_on, actor=user, today=day)
+    version = lifecycle.schedule(session, slug, seq, on=body.publish_on, today=day, actor=user)
     return _scheduled(slug, version)
 
 
@@ -121,7 +114,7 @@ def schedule(
     summary="取消已安排的公开日期（财政管理员）",
 )
 def cancel_schedule(slug: str, seq: int, session: SessionDep, user: SignedIn) -> ScheduledOut:
-    return _scheduled(slug, publication.cancel_schedule(session, slug, seq, actor=user))
+    return _scheduled(slug, lifecycle.unschedule(session, slug, seq, actor=user))
 
 
 def _scheduled(slug: str, v: Version) -> ScheduledOut:
@@ -172,7 +165,9 @@ def _row_out(r: BoardRow) -> BoardRowOut:
 def _xlsx(rows: list[BoardRow], day: date) -> Response:
     out = io.BytesIO()
     publication_board.write_board_xlsx(rows, out, today=day)
-    name = f"attachment; filename=publication-board-{day.isoformat()}.xlsx"
-    return Response(
-        out.getvalue(), media_type=XLSX_MEDIA_TYPE, headers=NO_STORE | {"Content-Disposition": name}
+    return download(
+        out.getvalue(),
+        f"publication-board-{day.isoformat()}.xlsx",
+        media_type=downloads.XLSX,
+        headers=NO_STORE,
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
@@ -27,8 +26,10 @@ from app.api.screening_schemas import (
 )
 from app.catalog.text import normalise
 from app.db.finding_store import VersionFindingRow
+from app.http import downloads
 from app.http.auth import FinanceUser, SignedIn
 from app.http.deps import SessionDep
+from app.http.downloads import download
 from app.screening import ScreenItem
 from app.services.screening import drafts as screening
 from app.services.screening.files import item_json
@@ -36,7 +37,6 @@ from app.services.screening.versions import FindingFilter, VersionScreening, wri
 
 MAX_BODY_BYTES = 1024 * 1024
 TOO_LARGE = f"请求体超过 1 MB 的上限，请分批提交（每批最多 {screening.MAX_SCREEN_ITEMS:,} 个条目）"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class _CappedRequest(Request):
@@ -101,7 +101,7 @@ def screen_items(body: ScreenIn, session: SessionDep) -> ScreenOut:
     summary="版本的负面清单筛查结果（财政）",
     description="列出该版本保存的全部筛查结果；`format=xlsx` 下载 Excel。"
     "结果由 POST 同一地址或 `guidecat screen --catalog` 生成。",
-    responses={200: {"content": {XLSX: {}}}},
+    responses={200: {"content": {downloads.XLSX: {}}}},
 )
 def version_findings(
     slug: str,
@@ -221,5 +221,4 @@ def _summary(s: VersionScreening) -> VersionScreeningOut:
 def _xlsx(found: list[VersionFindingRow], name: str) -> Response:
     out = io.BytesIO()
     write_findings_xlsx(found, out, title="筛查结果")
-    disposition = f"attachment; filename*=UTF-8''{quote(name + '.xlsx')}"
-    return Response(out.getvalue(), media_type=XLSX, headers={"Content-Disposition": disposition})
+    return download(out.getvalue(), f"{name}.xlsx", media_type=downloads.XLSX)

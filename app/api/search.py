@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from app.api.schemas import ErrorOut
-from app.http.deps import SessionDep
+from app.http.deps import SearchQueryDep, SessionDep
+from app.http.urls import hit_url, query_url
 from app.services.search import query as search
 from app.services.search.query import SearchHit
-from app.web.search import SearchQueryDep, hit_url, query_url
 
 router = APIRouter(
     prefix="/api/v1", tags=["search"], responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
@@ -65,7 +65,7 @@ class SearchOut(BaseModel):
     "结果按目录编码（即按二级目录分组）排列，每页最多 `limit` 条；`total` 计数至 "
     f"{search.COUNT_CAP} 为止（`total_capped`）。",
 )
-async def search_items(query: SearchQueryDep, session: SessionDep) -> SearchOut:
+def search_items(query: SearchQueryDep, session: SessionDep) -> SearchOut:
     page = search.search(session, query)
     return SearchOut(
         q=query.q,

@@ -41,7 +41,7 @@ class YearOut(BaseModel):
     summary="某日之后第 N 个工作日",
     description="起算日不计入，第1天为其后的第一个工作日；工作日历缺少所需年份的数据时返回 422。",
 )
-async def add(
+def add(
     session: SessionDep,
     date: Annotated[dt.date, Query(description="起算日 YYYY-MM-DD")],
     days: Annotated[int, Query(ge=0, description="工作日数 N")],
@@ -55,7 +55,7 @@ async def add(
     summary="某年的放假日与调休上班日",
     description="工作日历缺少该年数据时返回 422。",
 )
-async def year(session: SessionDep, year: Annotated[int, Query(ge=1000, le=9999)]) -> YearOut:
+def year(session: SessionDep, year: Annotated[int, Query(ge=1000, le=9999)]) -> YearOut:
     view = workdays.year_view(session, year)
     return YearOut(
         year=view.year,

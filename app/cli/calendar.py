@@ -43,6 +43,7 @@ def _workdays_add(args: argparse.Namespace, settings: Settings) -> int:
 def _calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
+    from app.services.access import CLI
     from app.services.calendar import workdays
 
     try:
@@ -51,7 +52,7 @@ def _calendar_load(args: argparse.Namespace, settings: Settings) -> int:
         print(f"错误：{args.file} 不是 UTF-8 编码的文本文件", file=sys.stderr)
         return 1
     for session in session_for(settings):
-        loaded = workdays.load_year_file(session, text, actor=None, replace=args.replace)
+        loaded = workdays.load_year_file(session, text, actor=CLI, replace=args.replace)
     done = "已替换" if loaded.replaced else "已载入"
     days = f"放假 {loaded.rest_days} 天，调休上班 {loaded.make_up_days} 天"
     print(f"{done}{loaded.year}年工作日历：{days}（{loaded.source}）")
@@ -59,12 +60,11 @@ def _calendar_load(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _publish_due(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import UTC, datetime
-
-    from app.services.versions import schedule as publication
+    from app.clock import real_clock
+    from app.services.versions import lifecycle
 
     for session in session_for(settings):
-        published = publication.publish_due(session, now=datetime.now(UTC))
+        published = lifecycle.publish_due(session, now=real_clock())
     for version in published:
         print(f"已公开：第{version.seq}版（{version.label}，文号 {version.doc_number}）")
     if not published:

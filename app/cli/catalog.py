@@ -16,6 +16,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.db.engine import make_engine, make_sessionmaker
     from app.formats.import_report import problems_table, write_report_xlsx
+    from app.services.access import CLI
     from app.services.imports.pipeline import ImportMode, ImportRequest, import_file, report_table
 
     path = Path(args.file)
@@ -31,7 +32,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     try:
         with make_sessionmaker(engine)() as session:
-            result = import_file(session, request, actor=None, catalogs_dir=settings.catalogs_dir)
+            result = import_file(session, request, actor=CLI, catalogs_dir=settings.catalogs_dir)
     finally:
         engine.dispose()
     if result.problems:
@@ -50,18 +51,18 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _diff(args: argparse.Namespace, settings: Settings) -> int:
-    from app.api.changes import _diff_body
+    from app.api.changes import diff_out
     from app.services.catalogs import browse, history
-    from app.services.versions import publication as versions
+    from app.services.versions import lifecycle
 
     for session in session_for(settings):
         catalog = browse.catalog(session, args.catalog)
-        a = versions.get_version(session, args.catalog, args.from_)
-        b = versions.get_version(session, args.catalog, args.to)
+        a = lifecycle.get_version(session, args.catalog, args.from_)
+        b = lifecycle.get_version(session, args.catalog, args.to)
         comparison = history.compare_versions(session, catalog, a, b)
         names = browse.department_names(session, catalog)
     if args.format == "json":
-        print(_diff_body(args.catalog, comparison, a.seq, b.seq, None).model_dump_json(indent=1))
+        print(diff_out(args.catalog, comparison, a.seq, b.seq, None).model_dump_json(indent=1))
         return 0
     if args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")

@@ -10,6 +10,7 @@ from app.config import Settings
 
 
 def _user_add(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services.access import CLI
     from app.services.people import accounts as people
 
     password = sys.stdin.readline().rstrip("\n")
@@ -21,44 +22,49 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
             role=args.role,
             jurisdiction=args.jurisdiction,
             department=args.department,
+            actor=CLI,
         )
     print(f"已创建用户 {args.username}（{args.role}）")
     return 0
 
 
 def _user_disable(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services.access import CLI
     from app.services.people import accounts as people
 
     for session in session_for(settings):
-        people.set_active(session, args.username, active=False)
+        people.set_active(session, args.username, active=False, actor=CLI)
     print(f"已停用用户 {args.username}：其登录会话和 API 令牌立即失效")
     return 0
 
 
 def _user_reset_password(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services.access import CLI
     from app.services.people import accounts as people
 
     password = sys.stdin.readline().rstrip("\n")
     for session in session_for(settings):
-        people.reset_password(session, args.username, password)
+        people.reset_password(session, args.username, password, actor=CLI)
     print(f"已重置用户 {args.username} 的密码：原有登录会话全部失效")
     return 0
 
 
 def _token_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services.access import CLI
     from app.services.people import accounts as people
 
     for session in session_for(settings):
-        people.revoke_token(session, args.token_id)
+        people.revoke_token(session, args.token_id, actor=CLI)
     print(f"已吊销令牌 {args.token_id}")
     return 0
 
 
 def _token_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services.access import CLI
     from app.services.people import accounts as people
 
     for session in session_for(settings):
-        token = people.create_token(session, args.username, label=args.label)
+        token = people.create_token(session, args.username, label=args.label, actor=CLI)
         print(token)  # stdout holds the token alone, for scripts
         print(
             f"令牌编号 {people.token_id(session, token)}（吊销：guidecat token revoke 编号）", file=sys.stderr

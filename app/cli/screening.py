@@ -70,10 +70,11 @@ def _screen_catalog(args: argparse.Namespace, settings: Settings) -> int:
     from app.formats.import_report import display_width
     from app.screening import Severity
     from app.screening.rules import HEAD_LABELS
+    from app.services.access import CLI
     from app.services.screening.versions import screen_version
 
     for session in session_for(settings):
-        result = screen_version(session, args.catalog, args.version, actor=None)
+        result = screen_version(session, args.catalog, args.version, actor=CLI)
     if args.format == "json":
         print(json.dumps({**asdict(result), "findings": result.findings}, ensure_ascii=False, indent=1))
         return 0
@@ -99,6 +100,7 @@ def _rules_load(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     from app.errors import InvalidInput
+    from app.services.access import CLI
     from app.services.screening.rules import load_rules
 
     try:
@@ -106,7 +108,7 @@ def _rules_load(args: argparse.Namespace, settings: Settings) -> int:
     except UnicodeDecodeError:
         raise InvalidInput("规则文件不是 UTF-8 编码的文本") from None
     for session in session_for(settings):
-        row = load_rules(session, text, actor=None)
+        row = load_rules(session, text, actor=CLI)
     count = len(row.document["rules"])
     print(f"已启用负面清单规则 {row.rules_version}（{count} 条规则）；原规则保留，用于解释此前的筛查结果")
     return 0

@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import PROJECT_ROOT
+from app.db.on_commit import BACKGROUND_WORK
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -41,6 +42,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Return the session factory the app and the CLI use; objects stay usable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, background_work: bool = False) -> sessionmaker[Session]:
+    """Return the session factory the app and the CLI use; objects stay usable after commit.
+
+    With `background_work` (the app's), work registered to follow a commit runs out of the
+    request's way (see app.db.on_commit).
+    """
+    return sessionmaker(engine, expire_on_commit=False, info={BACKGROUND_WORK: background_work})

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, LargeBinary, Select, cast, func, literal_column, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from app.catalog.entries import Row
 from app.catalog.nodes import Level
 from app.db.models import Department, Node, NodeRevision
 
@@ -23,8 +24,6 @@ _rev = NodeRevision.__table__.c
 _node = Node.__table__.c
 _dept = Department.__table__.c
 
-# (node_id, uid, parent_id, level, code, name, description, department_id, note or None)
-Row = tuple[int, str, int | None, int, str, str, str, int | None, Any]
 # A CSV line's stored parts: (node_id, parent_id, level, code, name, tail), the tail being
 # ",description,department name,note,uid" as undecoded UTF-8 (bytes); or, where the rows are
 # wanted as text, (node_id, parent_id, level, code, name, description, department_id, note, uid).

@@ -10,8 +10,9 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from app.db.models import Catalog, Department, DraftChange, Jurisdiction, Node, NodeRevision, Version
+from app.workflow.states import PUBLIC_VERSION_STATES
 
-PUBLIC_STATUSES = ("published", "superseded")
+PUBLIC_STATUSES: tuple[str, ...] = PUBLIC_VERSION_STATES
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ tsvector GIN index. A version's entries take consecutive ids, in code order.
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -63,18 +63,22 @@ def bulk_load(session: Session) -> Iterator[None]:
 
 
 @contextmanager
-def one_indexer(session: Session) -> Iterator[None]:
+def one_indexer(session: Session, *, waiting: Callable[[], None] = lambda: None) -> Iterator[None]:
     """Hold, across processes, the lock that lets one indexer at a time write entries.
 
     An indexer commits in batches, so a table lock taken in one transaction would not keep
     the ids of a version consecutive: PostgreSQL takes a session advisory lock on a
-    connection of its own, SQLite an exclusive flock on a file beside the database.
+    connection of its own, SQLite an exclusive flock on a file beside the database. When
+    another indexer holds it, `waiting` is called before this one waits its turn.
     """
     bind = session.get_bind()
     url = bind.engine.url
     if url.get_backend_name() == "postgresql":
         with bind.engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _INDEXER_LOCK_KEY})
+            key = {"key": _INDEXER_LOCK_KEY}
+            if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar_one():
+                waiting()
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), key)
             conn.commit()
             try:
                 yield
@@ -87,7 +91,11 @@ def one_indexer(session: Session) -> Iterator[None]:
         yield
         return
     with open(f"{database}.search-lock", "a+b") as lock_file:
-        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)  # released when the file closes
+        try:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting()
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)  # released when the file closes
         yield
 
 

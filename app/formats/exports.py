@@ -10,10 +10,9 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # export_rows writes its CSV lines with the helpers below
-    from app.services.exports.rows import Ancestry, Entry
+from app.catalog.entries import Ancestry, Entry
 
 # the published columns (REGULATIONS §4), then the uid, which lets a re-import keep identities
 CSV_HEADER = [

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from itertools import chain, islice
 from pathlib import Path
 from typing import BinaryIO, Protocol, cast
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -24,10 +23,10 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.dimensions import ColumnDimension, DimensionHolder
 from openpyxl.worksheet.filters import AutoFilter
 
+from app.catalog.entries import Entry
+from app.clock import beijing_date
 from app.formats.exports import CSV_HEADER, csv_fields
-from app.services.exports.rows import Entry
 
-CHINA = ZoneInfo("Asia/Shanghai")
 HEADER_ROW = 3
 SAMPLE_ROWS = 200
 MIN_WIDTH, MAX_WIDTH = 6, 60
@@ -52,7 +51,7 @@ class SheetHead:
     @property
     def facts(self) -> str:
         """Return the line under the title: document number, issue date and publication date."""
-        published = self.published_at.astimezone(CHINA).date() if self.published_at else None
+        published = beijing_date(self.published_at) if self.published_at else None
         return (
             f"文号：{self.doc_number or '—'}  印发日期：{_cn_date(self.issued_on)}  "
             f"公开日期：{_cn_date(published)}"

@@ -47,6 +47,7 @@ def current_user(
         user = user_for_token(session, token.strip())
         if user is None:
             raise Unauthenticated("令牌无效或已被吊销")
+        session.expunge(user)  # a value for the request: a service's rollback must not expire it
         return user
     data = sessions.read(request)
     if data is None:
@@ -56,6 +57,7 @@ def current_user(
         return None
     if request.method not in SAFE_METHODS and not sessions.csrf_ok(request, csrf):
         raise Forbidden("页面已过期或请求来源不明（CSRF 校验失败），请刷新页面后重试")
+    session.expunge(found)  # a value for the request: a service's rollback must not expire it
     return found
 
 

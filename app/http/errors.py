@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import (
@@ -22,7 +24,7 @@ from app.errors import (
     Throttled,
     Unauthenticated,
 )
-from app.web.templating import is_fragment_request, render
+from app.http.rendering import is_fragment_request, render
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +47,48 @@ HTTP_MESSAGES = {
 
 
 @dataclass(frozen=True, slots=True)
-class ErrorForm:
-    """The form a request came from: re-rendered with the message when the request answers 422."""
+class Refusal:
+    """A form that a service refused: which form (`key`), why, with which status, and what was typed.
 
-    template: str
-    target: str  # a CSS selector of the element the form replaces
-    context: dict[str, Any]
+    422: the input is wrong, the form comes back with the message; 409: the page is out of date
+    (someone changed the data), it comes back as the data now stands with a reload; 403: not for
+    this user. Templates read it with `on(key)`, `value(key, name)` and `stale`.
+    """
+
+    key: str
+    message: str
+    status: int
+    values: Mapping[str, str] = field(default_factory=dict)
+    details: Any = None
+    code: str = "invalid"  # the error's machine code (CatalogError.code)
+
+    @property
+    def stale(self) -> bool:
+        """Return whether the page the form came from no longer shows the data: offer a reload."""
+        return self.status == 409
+
+    def on(self, key: str) -> str | None:
+        """Return the message if form `key` was refused, else None."""
+        return self.message if key == self.key else None
+
+    def value(self, key: str, name: str, default: str = "") -> str:
+        """Return what was typed into field `name` of form `key` (the form is re-rendered with it)."""
+        return self.values.get(name, default) if key == self.key else default
 
 
-def form_on_error(request: Request, template: str, *, target: str, **context: Any) -> None:
-    """Have a 422 answer to this htmx request be `template` (with `error` set) swapped into `target`."""
-    request.state.error_form = ErrorForm(template, target, context)
+NO_REFUSAL = Refusal("", "", 200)  # what a page shows when nothing was refused
+IN_PLACE = frozenset({403, 409, 422})
+RefusalAnswer = Callable[[Refusal], Response | None]
+
+
+def refuse_in_place(request: Request, key: str, answer: RefusalAnswer, **values: str) -> None:
+    """Have a refusal of this request's form (403, 409, 422) answered by `answer(refusal)` in place.
+
+    The one mechanism of every page's forms: the route declares, before it calls its service,
+    how its form comes back refused; the service raises; this handler answers. `answer` may
+    return None to leave the refusal to the default answer (a message in #flash, or a page).
+    """
+    request.state.refusal = (key, answer, values)
 
 
 def _answer(request: Request, status: int, code: str, message: str, details: Any = None) -> Response:
@@ -70,13 +103,7 @@ def _answer(request: Request, status: int, code: str, message: str, details: Any
 
 
 def _fragment(request: Request, status: int, code: str, message: str, details: Any) -> Response:
-    """Return the error as a fragment for the page: the form re-rendered (422), or a message into #flash."""
-    form: ErrorForm | None = getattr(request.state, "error_form", None)
-    if status == 422 and form is not None and code == "invalid":
-        response = render(request, form.template, status_code=status, **(form.context | {"error": message}))
-        response.headers["HX-Retarget"] = form.target
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
+    """Return the error as a fragment for the page: a message (and a reload, when stale) into #flash."""
     listed = details if isinstance(details, list) and all(isinstance(d, dict) for d in details) else []
     response = render(
         request,
@@ -100,7 +127,18 @@ def status_of(exc: CatalogError) -> int:
 
 async def on_catalog_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CatalogError)
-    response = _answer(request, status_of(exc), exc.code, exc.message, exc.details)
+    status = status_of(exc)
+    registered: tuple[str, RefusalAnswer, dict[str, str]] | None = getattr(request.state, "refusal", None)
+    if registered is not None and status in IN_PLACE and not request.url.path.startswith("/api/"):
+        key, answer, values = registered
+        refusal = Refusal(key, exc.message, status, values, exc.details, exc.code)
+        try:
+            in_place: Response | None = await run_in_threadpool(answer, refusal)  # the data as it now stands
+        except CatalogError:  # the form's page is itself out of reach now: say why, plainly
+            in_place = None
+        if in_place is not None:
+            return in_place
+    response = _answer(request, status, exc.code, exc.message, exc.details)
     if isinstance(exc, Unauthenticated):
         response.headers["WWW-Authenticate"] = "Bearer"
     return response

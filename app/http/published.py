@@ -41,6 +41,20 @@ def resolve_public(request: Request, sessions: sessionmaker[Session], slug: str,
     return ref
 
 
+def known_public(request: Request, slug: str, seq: int) -> PublicRef | None:
+    """Return the ids of public version `seq` of `slug` if this process resolved it before (no I/O)."""
+    known: dict[tuple[str, int], PublicRef] = request.app.state.public_refs
+    return known.get((slug, seq))
+
+
+def cached_html_hit(request: Request, key: tuple[Hashable, ...]) -> Response | None:
+    """Return the answer cached_html would give if it is in memory already, else None (never any I/O)."""
+    gzipped = "gzip" in request.headers.get("accept-encoding", "")
+    cache: PageCache = request.app.state.page_cache
+    entry = cache.get((*key, "gzip" if gzipped else "identity"))
+    return _answer(request, entry) if isinstance(entry, _Entry) else None
+
+
 def cached_bytes(request: Request, key: Hashable, build: Callable[[], bytes]) -> bytes:
     """Return the bytes cached under `key`, building and remembering them on a miss."""
     cache: PageCache = request.app.state.page_cache
@@ -59,7 +73,10 @@ def cached_html(request: Request, key: tuple[Hashable, ...], build: Callable[[],
     Each representation's headers are made once too: a hit does no hashing.
     """
     gzipped = "gzip" in request.headers.get("accept-encoding", "")
-    entry = _representation(request, key, build, gzipped=gzipped)
+    return _answer(request, _representation(request, key, build, gzipped=gzipped))
+
+
+def _answer(request: Request, entry: _Entry) -> Response:
     if entry.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=entry.not_modified)
     return Response(entry.body, media_type="text/html; charset=utf-8", headers=entry.headers)

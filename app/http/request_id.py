@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
+from app.services.audit import current_request_id
+
 _VALID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 

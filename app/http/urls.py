@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
+
+if TYPE_CHECKING:
+    from app.services.search.query import SearchHit, SearchQuery
 
 
 def home() -> str:
@@ -61,3 +65,23 @@ def statistics() -> str:
 
 def version_statistics(slug: str, seq: int) -> str:
     return f"/catalogs/{quote(slug)}/versions/{int(seq)}/statistics"
+
+
+def hit_url(hit: SearchHit) -> str:
+    """Return the version page with the hit's type open, anchored at the hit."""
+    return f"{type_items(hit.catalog_slug, hit.version_seq, hit.hit.type_uid)}#item-{hit.hit.uid}"
+
+
+def query_url(query: SearchQuery, *, base: str = "/search", **changes: str | int | None) -> str:
+    """Return `base` with the query's parameters, changed by `changes`."""
+    params: dict[str, str | int | None] = {
+        "q": query.q,
+        "catalog": query.catalog,
+        "version": query.version,
+        "jurisdiction": query.jurisdiction,
+        "subordinate": 1 if query.subordinate else None,
+        "class": query.class_code,
+        "type": query.type_code,
+        "department": query.department,
+    } | changes
+    return f"{base}?{urlencode({k: v for k, v in params.items() if v not in (None, '')})}"

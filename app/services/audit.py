@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.clock import end_of_day, start_of_day
 from app.db.models import AuditEvent, User
-from app.http.request_id import current_request_id
+from app.services.access import Actor, actor_name
 
-CHINA = ZoneInfo("Asia/Shanghai")
+# The request being answered, set by the HTTP layer for the request's duration (None elsewhere).
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
 
 def record(
     session: Session,
     *,
-    actor: User | None,
+    actor: Actor,
     action: str,
     object_type: str,
     object_id: str | int,
     summary: dict[str, Any] | None = None,
-    actor_name: str = "",
     request_id: str | None = None,
 ) -> AuditEvent:
     """Add an audit event to the session (the caller commits) and return it."""
     event = AuditEvent(
-        actor_id=None if actor is None else actor.id,
-        actor_name=actor.username if actor is not None else actor_name,
+        actor_id=actor.id if isinstance(actor, User) else None,
+        actor_name=actor_name(actor),
         action=action,
         object_type=object_type,
         object_id=str(object_id),
@@ -77,11 +78,9 @@ def events(
         if value:
             stmt = stmt.where(column == value)
     if flt.since:
-        stmt = stmt.where(AuditEvent.at >= datetime.combine(flt.since, time(), tzinfo=CHINA))
+        stmt = stmt.where(AuditEvent.at >= start_of_day(flt.since))
     if flt.until:
-        stmt = stmt.where(
-            AuditEvent.at < datetime.combine(flt.until + timedelta(days=1), time(), tzinfo=CHINA)
-        )
+        stmt = stmt.where(AuditEvent.at < end_of_day(flt.until))
     if after is not None:
         stmt = stmt.where(AuditEvent.id < after)
     stmt = stmt.order_by(AuditEvent.id.desc())

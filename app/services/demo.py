@@ -20,6 +20,7 @@ from app.db import store
 from app.db.models import Catalog, Department, Jurisdiction, Version
 from app.formats.frameworks import load_framework
 from app.services import audit
+from app.services.access import DEMO
 from app.services.catalogs import authoring as catalogs
 from app.services.people import accounts as people
 from app.services.search import index as search_index
@@ -111,8 +112,7 @@ def load_demo(session: Session, catalogs_dir: Path, *, mode: LoadMode = LoadMode
     items = sum(1 for s in states_2025.values() if s.level >= Level.ITEM)
     audit.record(
         session,
-        actor=None,
-        actor_name="demo",
+        actor=DEMO,
         action="demo.load",
         object_type="catalog",
         object_id=catalog.slug,

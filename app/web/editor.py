@@ -1,8 +1,9 @@
 """The department editor: a draft as a tree, changed as you go (htmx), and the desk's 新建草稿.
 
 Each write calls one service and answers the workspace (summary and tree) for htmx, or a
-redirect back to the editor for a plain form post. Errors go to the one handler in
-web/errors.py: a 422 re-renders the form it came from, a 409 tells what changed.
+redirect back to the editor for a plain form post. A refusal goes to the one handler
+(app.http.errors): a 422 re-renders the form it came from in place, a 409 tells what changed
+since and offers a reload.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from app.errors import NotFound
 from app.formats.sheets import MAX_UPLOAD_BYTES
 from app.http.auth import SignedIn
 from app.http.deps import SessionDep, SettingsDep
-from app.http.errors import form_on_error
+from app.http.errors import Refusal, refuse_in_place
+from app.http.rendering import is_fragment_request, render
 from app.services.drafts import editor, editor_tree
 from app.services.drafts import items as draft_items
 from app.services.drafts import lifecycle as drafts
 from app.services.imports import into_draft as editor_import
 from app.services.imports.pipeline import ImportResult
 from app.services.review import workflow as review
-from app.web.templating import is_fragment_request, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,6 +75,20 @@ def add_form(request: Request, draft_id: int, type_uid: str, session: SessionDep
     return render(request, "editor/_add_form.html", **_add_context(draft_id, type_uid, "", ""))
 
 
+def _form_in_place(request: Request, template: str, target: str, **context: Any) -> None:
+    """Have a 422 refusal of this htmx form re-render `template` in place of `target`, with the message."""
+
+    def answer(refusal: Refusal) -> Response | None:
+        if refusal.code != "invalid" or not is_fragment_request(request):
+            return None  # a 409 or a blocked submit: the message (and a reload) goes into #flash
+        response = render(request, template, status_code=422, **(context | {"error": refusal.message}))
+        response.headers["HX-Retarget"] = target
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+
+    refuse_in_place(request, "form", answer)
+
+
 def _add_context(draft_id: int, type_uid: str, name: str, description: str) -> dict[str, Any]:
     return {"draft_id": draft_id, "type_uid": type_uid, "name": name, "description": description, "error": ""}
 
@@ -90,7 +105,7 @@ def add(
     description: Text = "",
 ) -> Response:
     context = _add_context(draft_id, type_uid, name, description)
-    form_on_error(request, "editor/_add_form.html", target=f"#add-{type_uid}", **context)
+    _form_in_place(request, "editor/_add_form.html", f"#add-{type_uid}", **context)
     state = draft_items.add_item(
         session, draft_id, parent=type_uid, name=name, description=description, lock=lock, actor=user
     )
@@ -135,7 +150,7 @@ def edit(
     description: Text = "",
 ) -> Response:
     context = _edit_context(draft_id, uid, name, description)
-    form_on_error(request, "editor/_edit_form.html", target=f"#item-{uid}", **context)
+    _form_in_place(request, "editor/_edit_form.html", f"#item-{uid}", **context)
     state = draft_items.edit_item(
         session, draft_id, uid, name=name, description=description, lock=lock, actor=user
     )

@@ -1,34 +1,30 @@
-"""How every admin action answers, for the admin route modules (versions, users, departments, rules).
+"""How every page's forms answer: refused in place (one mechanism), done with a toast or a redirect.
 
-An action posted by htmx answers with the page's partial: the changed row highlighted and a
-toast (200), the form re-rendered with its error (422), or the current state with what
-changed and a reload link (409). Without JavaScript the same forms post normally: success
-redirects back (303) to the page with the row highlighted; errors render the whole page.
+A refusal is answered by the one error handler (app.http.errors): a route says, before it
+calls its service, how its form comes back (`refuse_in_place`); the service raises; the form
+comes back in place with the message (422), or the page comes back as the data now stands
+with a reload link (409). Without JavaScript the same forms post normally: success redirects
+back (303) to the page, a refusal renders the whole page with the message in place.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
-from app.errors import Conflict, InvalidInput, InvalidTransition
-from app.web.templating import is_fragment_request, render
+from app.errors import InvalidInput
+from app.http.errors import NO_REFUSAL, Refusal, refuse_in_place
+from app.http.rendering import is_fragment_request, render
 
-
-@dataclass(frozen=True, slots=True)
-class FormError:
-    """A refused form: which form (`key`), why, and what was typed (re-rendered, passwords left out)."""
-
-    key: str
-    message: str
-    values: Mapping[str, str] = field(default_factory=dict)
+Text = Annotated[str, Form()]
+View = Callable[..., Response]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,38 +35,40 @@ class Outcome:
     changed: str
 
 
-View = Callable[..., Response]
-
-
 def show(request: Request, page: str, partial: str, *, status_code: int = 200, **context: Any) -> Response:
     """Return the whole `page`, or only its `partial` when htmx asked for a fragment."""
     fragment = is_fragment_request(request)
-    extras = {"error": None, "conflict": None, "changed": None, "toast": None, "fragment": fragment} | context
-    return render(request, partial if fragment else page, status_code=status_code, **extras)
+    extras = {"refusal": NO_REFUSAL, "changed": None, "toast": None, "fragment": fragment} | context
+    return render(
+        request, partial if fragment else page, status_code=status_of(extras, status_code), **extras
+    )
+
+
+def status_of(context: Mapping[str, Any], default: int) -> int:
+    """Return the status a view answers with: its refusal's, if any."""
+    refusal = context.get("refusal")
+    return refusal.status if isinstance(refusal, Refusal) and refusal is not NO_REFUSAL else default
 
 
 def answer(
-    request: Request,
-    session: Session,
-    do: Callable[[], Outcome],
-    view: View,
-    *,
-    key: str,
-    form: Mapping[str, str],
+    request: Request, do: Callable[[], Outcome], view: View, *, key: str, form: Mapping[str, str]
 ) -> Response:
-    """Run the action `do` and answer with `view`: a toast and the changed row, a 422 form or a 409 state."""
-    try:
-        outcome = do()
-    except InvalidInput as exc:
-        session.rollback()
-        return view(status_code=422, error=FormError(key, exc.message, form))
-    except (InvalidTransition, Conflict) as exc:
-        session.rollback()
-        return view(status_code=409, conflict=exc.message)
+    """Run the action `do` and answer with `view`: the changed row and a toast, or a redirect back.
+
+    A refusal of `do` comes back through `view(refusal=…)`, in place.
+    """
+    refuse_in_place(request, key, lambda refusal: view(refusal=refusal), **form)
+    outcome = do()
     if not is_fragment_request(request):
         changed = quote(outcome.changed)
         return RedirectResponse(f"{_page_of(request.url.path)}?changed={changed}#{changed}", status_code=303)
     return view(changed=outcome.changed, toast=outcome.message)
+
+
+def toast(response: Response, message: str) -> Response:
+    """Have htmx show `message` as a toast once `response` is swapped in."""
+    response.headers["HX-Trigger"] = json.dumps({"guidecat:toast": message})  # ASCII-escaped
+    return response
 
 
 def _page_of(path: str) -> str:
@@ -92,3 +90,8 @@ def parse_date(text: str, what: str) -> date:
 def to_login(path: str) -> Response:
     """Return a redirect to the sign-in page that comes back to `path`."""
     return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+
+
+def login(request: Request) -> Response:
+    """Send a signed-out visitor to the login page, to come back here after."""
+    return to_login(request.url.path)

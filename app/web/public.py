@@ -4,36 +4,45 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from app.db.models import Catalog, Version
+from app.http import downloads
 from app.http.cache import IMMUTABLE, strong_etag
 from app.http.deps import SessionDep, SessionmakerDep
-from app.http.published import cached_bytes, cached_html, resolve_public, streamed_html
+from app.http.downloads import streamed_download
+from app.http.published import (
+    cached_bytes,
+    cached_html,
+    cached_html_hit,
+    known_public,
+    resolve_public,
+    streamed_html,
+)
+from app.http.rendering import is_fragment_request, render, render_bytes
 from app.services.catalogs import browse, history
 from app.services.catalogs import changes_view as public_view
-from app.web.templating import is_fragment_request, render, render_bytes
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, session: SessionDep) -> Response:
+def home(request: Request, session: SessionDep) -> Response:
     return render(request, "public/index.html", catalogs=browse.public_catalogs(session))
 
 
 @router.get("/catalogs/{slug}", response_class=HTMLResponse)
-async def catalog_latest(request: Request, slug: str, session: SessionDep) -> Response:
+def catalog_latest(request: Request, slug: str, session: SessionDep) -> Response:
     return _catalog_page(request, session, slug, None)
 
 
 @router.get("/catalogs/{slug}/versions/{seq}", response_class=HTMLResponse)
-async def catalog_version(request: Request, slug: str, seq: int, session: SessionDep) -> Response:
+def catalog_version(request: Request, slug: str, seq: int, session: SessionDep) -> Response:
     return _catalog_page(request, session, slug, seq)
 
 
@@ -41,9 +50,19 @@ async def catalog_version(request: Request, slug: str, seq: int, session: Sessio
 async def type_items(request: Request, slug: str, seq: int, uid: str) -> Response:
     """The items of one type: a fragment for htmx, else the whole page with that type open.
 
-    No session dependency: a cached fragment of a published version needs no database, so
-    one is opened only on a cache miss (this is the hottest public route).
+    The hottest public route, and the one `async` route that reads data: a cached fragment of a
+    published version is answered from memory on the event loop; anything that needs the
+    database (a miss, the whole page) runs in the threadpool (docs/architecture.md, "async").
     """
+    if is_fragment_request(request):
+        ref = known_public(request, slug, seq)
+        hit = None if ref is None else cached_html_hit(request, ("type", ref.version_id, uid))
+        if hit is not None:
+            return hit
+    return await run_in_threadpool(_type_items, request, slug, seq, uid)
+
+
+def _type_items(request: Request, slug: str, seq: int, uid: str) -> Response:
     sessions: sessionmaker[Session] = request.app.state.sessions
     if not is_fragment_request(request):
         with sessions() as session:
@@ -58,7 +77,7 @@ async def type_items(request: Request, slug: str, seq: int, uid: str) -> Respons
 
 
 @router.get("/catalogs/{slug}/items/{uid}", response_class=HTMLResponse)
-async def item_page(
+def item_page(
     request: Request, slug: str, uid: str, session: SessionDep, version: Annotated[int | None, Query()] = None
 ) -> Response:
     """The item, its path, department, history and screening; a withdrawn one is shown marked so."""
@@ -67,7 +86,7 @@ async def item_page(
 
 
 @router.get("/catalogs/{slug}/changes", response_class=HTMLResponse)
-async def changes_page(
+def changes_page(
     request: Request,
     slug: str,
     session: SessionDep,
@@ -91,7 +110,7 @@ async def changes_page(
 
 
 @router.get("/catalogs/{slug}/versions/{seq}/print", response_class=HTMLResponse)
-async def print_view(request: Request, slug: str, seq: int) -> Response:
+def print_view(request: Request, slug: str, seq: int) -> Response:
     """The whole version laid out as the official attachment, for the browser's print to PDF."""
     sessions: sessionmaker[Session] = request.app.state.sessions
     ref = resolve_public(request, sessions, slug, seq)
@@ -108,7 +127,7 @@ async def print_view(request: Request, slug: str, seq: int) -> Response:
 
 
 @router.get("/catalogs/{slug}/versions/{seq}/catalog.json")
-async def version_json(
+def version_json(
     request: Request, slug: str, seq: int, session: SessionDep, sessions: SessionmakerDep
 ) -> Response:
     """The whole public version as one JSON document, streamed, with a strong ETag."""
@@ -116,9 +135,10 @@ async def version_json(
     headers = {"ETag": strong_etag("catalog.json", ver.id), "Cache-Control": IMMUTABLE}
     if headers["ETag"] in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
-    headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(cat.slug)}-v{ver.seq}.json"
     chunks = public_view.json_download(sessions, slug, seq)
-    return StreamingResponse(chunks, media_type="application/json", headers=headers)
+    return streamed_download(
+        chunks, f"{cat.slug}-v{ver.seq}.json", media_type=downloads.JSON, headers=headers
+    )
 
 
 def _changes_html(request: Request, session: Session, cat: Catalog, a: Version, b: Version) -> bytes:

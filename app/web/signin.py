@@ -10,19 +10,18 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from app.api.publication import Today
 from app.db.models import User
 from app.errors import CatalogError, NotFound, Unauthenticated
 from app.http import sessions
 from app.http.auth import MaybeUser
-from app.http.deps import SessionDep
+from app.http.deps import SessionDep, Today
 from app.http.errors import status_of
+from app.http.rendering import render
 from app.services.people import accounts as people
 from app.services.review import desk as desks
 from app.services.review import workflow as review
 from app.services.versions import board as publication_board
 from app.services.versions.board import BoardState
-from app.web.templating import render
 from app.workflow.states import DraftAction, allowed_actions
 
 router = APIRouter(include_in_schema=False)

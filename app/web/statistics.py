@@ -16,17 +16,18 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from app.api.publication import XLSX_MEDIA_TYPE, Today
 from app.db.models import Catalog, Version
 from app.errors import NotFound
+from app.http import downloads
 from app.http.cache import PageCache
-from app.http.deps import SessionDep
+from app.http.deps import SessionDep, Today
+from app.http.downloads import download
+from app.http.rendering import render
 from app.services.catalogs import browse
 from app.services.stats import figures as statistics
 from app.services.stats import report as stats_report
 from app.services.stats.figures import CatalogStats
 from app.services.stats.tables import Table, catalog_tables, csv_bytes, overview_tables, pick
-from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,11 +81,7 @@ def report_xlsx(
     out = io.BytesIO()
     stats_report.write_report(report, out)
     name = f"{catalog}-统计报表-{report.stats.version.seq}-{report.since.isoformat()}.xlsx"
-    headers = {
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "no-store",
-    }
-    return Response(out.getvalue(), media_type=XLSX_MEDIA_TYPE, headers=headers)
+    return download(out.getvalue(), name, media_type=downloads.XLSX, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/statistics/{key}.csv")
@@ -143,11 +140,7 @@ def _csv(table: Table | None, prefix: str) -> Response:
     if table is None:
         raise NotFound("没有这张统计表")
     name = f"{prefix}-{table.key}.csv"
-    return Response(
-        csv_bytes(table),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
-    )
+    return download(csv_bytes(table), name, media_type=downloads.csv_media_type())
 
 
 def _stats(request: Request, session: Session, slug: str, seq: int | None) -> CatalogStats:

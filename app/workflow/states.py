@@ -17,6 +17,7 @@ class Role(StrEnum):
     FINANCE_REVIEWER = "finance_reviewer"
     FINANCE_ADMIN = "finance_admin"
     SYSADMIN = "sysadmin"
+    SYSTEM = "system"  # the product acting by itself (command line, scheduler); never a person's role
 
     @property
     def label(self) -> str:
@@ -29,7 +30,14 @@ ROLE_LABELS = {
     Role.FINANCE_REVIEWER: "财政审核人",
     Role.FINANCE_ADMIN: "财政管理员",
     Role.SYSADMIN: "系统管理员",
+    Role.SYSTEM: "系统",
 }
+PERSON_ROLES = (
+    Role.DEPT_EDITOR,
+    Role.FINANCE_REVIEWER,
+    Role.FINANCE_ADMIN,
+    Role.SYSADMIN,
+)  # users hold these
 FINANCE = frozenset({Role.FINANCE_REVIEWER, Role.FINANCE_ADMIN})
 
 
@@ -94,14 +102,17 @@ DRAFT_TRANSITIONS: dict[tuple[DraftState, DraftAction], DraftState] = {
     (DraftState.RETURNED, DraftAction.WITHDRAW): DraftState.WITHDRAWN,
 }
 
+# The system (an operator at the command line) may write drafts and merge them, but the review
+# decisions are a person's.
 DRAFT_ROLES: dict[DraftAction, frozenset[Role]] = {
-    DraftAction.EDIT: frozenset({Role.DEPT_EDITOR, *FINANCE}),
-    DraftAction.SUBMIT: frozenset({Role.DEPT_EDITOR, *FINANCE}),
+    DraftAction.EDIT: frozenset({Role.DEPT_EDITOR, *FINANCE, Role.SYSTEM}),
+    DraftAction.SUBMIT: frozenset({Role.DEPT_EDITOR, *FINANCE, Role.SYSTEM}),
     DraftAction.RETURN: FINANCE,
     DraftAction.APPROVE: FINANCE,
-    DraftAction.MERGE: FINANCE,
-    DraftAction.WITHDRAW: frozenset({Role.DEPT_EDITOR, *FINANCE}),
+    DraftAction.MERGE: frozenset({*FINANCE, Role.SYSTEM}),
+    DraftAction.WITHDRAW: frozenset({Role.DEPT_EDITOR, *FINANCE, Role.SYSTEM}),
 }
+CLOSED_DRAFT_STATES = frozenset({DraftState.MERGED, DraftState.WITHDRAWN})
 
 
 class VersionState(StrEnum):
@@ -124,12 +135,30 @@ VERSION_STATE_LABELS = {
 }
 
 
+PUBLIC_VERSION_STATES = (VersionState.PUBLISHED, VersionState.SUPERSEDED)  # what the public may see
+OPEN_VERSION_STATES = (VersionState.ASSEMBLING, VersionState.ISSUED)  # not yet public
+
+
 class VersionAction(StrEnum):
+    OPEN = "open"
     ISSUE = "issue"
     PUBLISH = "publish"
     SCHEDULE = "schedule"
     SUPERSEDE = "supersede"
 
+    @property
+    def label(self) -> str:
+        """Return the action's Chinese name (a button's text)."""
+        return VERSION_ACTION_LABELS[self]
+
+
+VERSION_ACTION_LABELS = {
+    VersionAction.OPEN: "新建版本",
+    VersionAction.ISSUE: "印发",
+    VersionAction.PUBLISH: "公开",
+    VersionAction.SCHEDULE: "安排公开日期",
+    VersionAction.SUPERSEDE: "替代",
+}
 
 VERSION_TRANSITIONS: dict[tuple[VersionState, VersionAction], VersionState] = {
     (VersionState.ASSEMBLING, VersionAction.ISSUE): VersionState.ISSUED,
@@ -138,11 +167,15 @@ VERSION_TRANSITIONS: dict[tuple[VersionState, VersionAction], VersionState] = {
     (VersionState.PUBLISHED, VersionAction.SUPERSEDE): VersionState.SUPERSEDED,
 }
 
+# Opening a version needs no transition (there is no version yet): only the role is checked.
+# The system publishes what was scheduled; supersession happens to the older version when a
+# newer one is published.
 VERSION_ROLES: dict[VersionAction, frozenset[Role]] = {
+    VersionAction.OPEN: frozenset({Role.FINANCE_ADMIN}),
     VersionAction.ISSUE: frozenset({Role.FINANCE_ADMIN}),
     VersionAction.SCHEDULE: frozenset({Role.FINANCE_ADMIN}),
-    VersionAction.PUBLISH: frozenset({Role.FINANCE_ADMIN}),
-    VersionAction.SUPERSEDE: frozenset(),  # happens to the older version when a newer one is published
+    VersionAction.PUBLISH: frozenset({Role.FINANCE_ADMIN, Role.SYSTEM}),
+    VersionAction.SUPERSEDE: frozenset({Role.SYSTEM}),
 }
 
 
@@ -165,10 +198,10 @@ def allowed_version_actions(state: VersionState, role: Role) -> list[VersionActi
     return [a for (s, a) in VERSION_TRANSITIONS if s is state and role in VERSION_ROLES[a]]
 
 
-def advance_version(state: VersionState, action: VersionAction, role: Role | None) -> VersionState:
-    """Return the version state after `action`; `role` None is the system (scheduler, supersession)."""
+def advance_version(state: VersionState, action: VersionAction, role: Role) -> VersionState:
+    """Return the version state after `action` by `role`, or raise InvalidTransition saying why not."""
     if (state, action) not in VERSION_TRANSITIONS:
-        raise InvalidTransition(f"版本{state.label}时不能执行“{action}”")
-    if role is not None and role not in VERSION_ROLES[action]:
-        raise InvalidTransition(f"{role.label}不能执行此操作，只有财政管理员可以")
+        raise InvalidTransition(f"版本{state.label}时不能{action.label}")
+    if role not in VERSION_ROLES[action]:
+        raise InvalidTransition(f"{role.label}不能{action.label}，只有财政管理员可以")
     return VERSION_TRANSITIONS[state, action]

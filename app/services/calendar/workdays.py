@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from app.calendar.days import RestDay, WorkCalendar, YearData, add_working_days, make_up_days, rest_days
 from app.calendar.yearfile import parse_year_file
 from app.config import PROJECT_ROOT
-from app.db.models import CalendarDay, CalendarYear, User
+from app.db.models import CalendarDay, CalendarYear
 from app.errors import Conflict, InvalidInput
 from app.services import audit
+from app.services.access import SEED, Actor
 from app.services.calendar.seed import chinese_calendar_years
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,7 @@ def seed_calendar(session: Session, *, folder: Path = YEAR_FILES) -> SeedResult:
     if written:
         audit.record(
             session,
-            actor=None,
-            actor_name=SYSTEM,
+            actor=SEED,
             action="calendar.seed",
             object_type="calendar",
             object_id="seed",
@@ -137,7 +137,7 @@ def _year_files(folder: Path) -> tuple[list[YearData], list[str]]:
     return list(found.values()), notes
 
 
-def load_year_file(session: Session, text: str, *, actor: User | None, replace: bool = False) -> YearLoaded:
+def load_year_file(session: Session, text: str, *, actor: Actor, replace: bool = False) -> YearLoaded:
     """Validate the year file `text`, write its year (replacing it only if `replace`), audit, commit.
 
     Raise InvalidInput for a bad file and Conflict for a year already loaded without `replace`.
@@ -166,11 +166,10 @@ def load_year_file(session: Session, text: str, *, actor: User | None, replace: 
     return loaded
 
 
-def _audit_load(session: Session, actor: User | None, year: int, summary: dict[str, object]) -> None:
+def _audit_load(session: Session, actor: Actor, year: int, summary: dict[str, object]) -> None:
     audit.record(
         session,
         actor=actor,
-        actor_name=SYSTEM,
         action="calendar.load",
         object_type="calendar_year",
         object_id=year,

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.frameworks import Framework
@@ -14,6 +14,7 @@ from app.catalog.nodes import Level, NodeState
 from app.db import store
 from app.db.models import Catalog, Version
 from app.errors import InvalidInput, InvalidTransition
+from app.workflow.states import VersionState
 
 UID_NAMESPACE = uuid.UUID("6f1c2b9e-3d4a-4f0e-9a57-0c1e5b7d2a10")
 
@@ -70,7 +71,9 @@ def create_catalog(
     )
     session.add(catalog)
     session.flush()
-    first = Version(catalog_id=catalog.id, seq=1, label=first_label or "第1版", status="assembling")
+    first = Version(
+        catalog_id=catalog.id, seq=1, label=first_label or "第1版", status=VersionState.ASSEMBLING
+    )
     session.add(first)
     session.flush()
     states = framework_states(framework, slug)
@@ -100,7 +103,7 @@ def write_states(
     target = session.scalars(
         select(Version).where(Version.catalog_id == catalog.id, Version.seq == seq)
     ).one()
-    if target.status != "assembling":
+    if target.status != VersionState.ASSEMBLING:
         raise InvalidTransition(f"第{seq}版已印发，内容不可再修改")
     departments = store.department_ids(session, catalog.jurisdiction_id)
     unknown = {s.department for s in desired.values() if s.department and s.department not in departments}
@@ -128,18 +131,9 @@ def open_next_version(session: Session, catalog: Catalog, label: str) -> Version
     latest = session.scalars(
         select(Version).where(Version.catalog_id == catalog.id).order_by(Version.seq.desc()).limit(1)
     ).first()
-    if latest is not None and latest.status == "assembling":
+    if latest is not None and latest.status == VersionState.ASSEMBLING:
         raise InvalidInput(f"第{latest.seq}版仍在编制中，不能再新建版本")
     version = Version(catalog_id=catalog.id, seq=1 if latest is None else latest.seq + 1, label=label)
     session.add(version)
     session.flush()
     return version
-
-
-def supersede_older(session: Session, catalog_id: int, seq: int) -> None:
-    """Mark every published version older than `seq` as superseded."""
-    session.execute(
-        update(Version)
-        .where(Version.catalog_id == catalog_id, Version.seq < seq, Version.status == "published")
-        .values(status="superseded")
-    )

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import NodeState
+from app.clock import end_of_day
 from app.db import draft_store, queries, store
 from app.db.models import Catalog, Draft, Version
 from app.errors import InvalidInput, NotFound
 from app.formats.sheets import collector_paused
 from app.versioning.changes import Change, Modified
 from app.versioning.diff import diff
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,9 +201,9 @@ def item_history(session: Session, catalog: Catalog, uid: str) -> list[HistoryEn
 
 def version_as_of(session: Session, catalog: Catalog, day: date) -> Version:
     """Return the public version that was current on `day` (Beijing time), or raise NotFound."""
-    end_of_day = datetime.combine(day + timedelta(days=1), time(), tzinfo=CHINA)
+    until = end_of_day(day)
     candidates = [
-        v for v in queries.versions(session, catalog.id) if v.published_at and v.published_at < end_of_day
+        v for v in queries.versions(session, catalog.id) if v.published_at and v.published_at < until
     ]
     if not candidates:
         raise NotFound(f"{day.isoformat()} 时目录“{catalog.name}”尚未公开任何版本")

@@ -10,9 +10,9 @@ from app.catalog.codes import next_child_code
 from app.catalog.nodes import DESCRIPTION_MAX, NAME_MAX, Level, NodeState
 from app.catalog.text import normalise
 from app.db import draft_store, store
-from app.db.models import User
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.services import access
+from app.services.access import Actor
 from app.services.catalogs.authoring import new_uid
 from app.services.drafts.lifecycle import begin_edit, change_row
 from app.workflow.states import FINANCE, Role
@@ -38,7 +38,7 @@ def add_item(
     description: str = "",
     department: str | None = None,
     lock: int | None,
-    actor: User | None,
+    actor: Actor,
 ) -> NodeState:
     """Add an item under `parent` (a type, or a 三级 item for a 四级 one) and return its state."""
     edit = begin_edit(session, draft_id, lock=lock, actor=actor)
@@ -47,7 +47,7 @@ def add_item(
         raise InvalidInput("只能在二级目录下新增三级目录，或在三级目录下新增四级目录")
     if parent_state.level is Level.ITEM:
         access.check_item(session, actor, parent_state)
-    if actor is not None and access.role_of(actor) is Role.DEPT_EDITOR:
+    if access.role_of(actor) is Role.DEPT_EDITOR:
         department = access.department_code(session, actor)  # a department proposes its own items
     name, description = _clean(name, description)
     level = Level(parent_state.level + 1)
@@ -80,7 +80,7 @@ def edit_item(
     name: str | None = None,
     description: str | None = None,
     lock: int | None,
-    actor: User | None,
+    actor: Actor,
 ) -> NodeState:
     """Change an item's name and/or 服务内容 in the draft and return its new state."""
     edit = begin_edit(session, draft_id, lock=lock, actor=actor)
@@ -99,7 +99,7 @@ def edit_item(
 
 
 def move_item(
-    session: Session, draft_id: int, uid: str, *, parent: str, lock: int | None, actor: User | None
+    session: Session, draft_id: int, uid: str, *, parent: str, lock: int | None, actor: Actor
 ) -> NodeState:
     """Move an item under another node of its parent's level, giving it the next code there."""
     edit = begin_edit(session, draft_id, lock=lock, actor=actor)
@@ -125,7 +125,7 @@ def move_item(
     return state
 
 
-def withdraw_item(session: Session, draft_id: int, uid: str, *, lock: int | None, actor: User | None) -> None:
+def withdraw_item(session: Session, draft_id: int, uid: str, *, lock: int | None, actor: Actor) -> None:
     """Withdraw an item (and its 四级 sub-items) in the draft."""
     edit = begin_edit(session, draft_id, lock=lock, actor=actor)
     node_id, base, current = edit.node(uid)
@@ -142,7 +142,7 @@ def withdraw_item(session: Session, draft_id: int, uid: str, *, lock: int | None
 
 
 def reorder(
-    session: Session, draft_id: int, parent: str, uids: list[str], *, lock: int | None, actor: User | None
+    session: Session, draft_id: int, parent: str, uids: list[str], *, lock: int | None, actor: Actor
 ) -> None:
     """Put the children of `parent` in the order of `uids`.
 
@@ -152,7 +152,7 @@ def reorder(
     """
     edit = begin_edit(session, draft_id, lock=lock, actor=actor)
     children = sorted(edit.children(parent), key=lambda s: (s.sort_key, s.code))
-    if actor is None or access.role_of(actor) in FINANCE:
+    if access.role_of(actor) in FINANCE or access.role_of(actor) is Role.SYSTEM:
         movable, slots = children, [position * 10 for position in range(1, len(children) + 1)]
         message = "排序列表必须恰好包含该目录下的全部条目"
     else:
@@ -174,9 +174,7 @@ def reorder(
     edit.done("draft.reorder", parent, None, None)
 
 
-def discard_change(
-    session: Session, draft_id: int, uid: str, *, lock: int | None, actor: User | None
-) -> None:
+def discard_change(session: Session, draft_id: int, uid: str, *, lock: int | None, actor: Actor) -> None:
     """Drop the draft's change to `uid`: the node is as in the base again (a withdrawal is restored)."""
     edit = begin_edit(session, draft_id, lock=lock, actor=actor)
     row = change_row(session, draft_id, uid)

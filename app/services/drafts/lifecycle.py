@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from app.catalog.nodes import NodeState
 from app.db import draft_store, queries, store
-from app.db.models import AuditEvent, Catalog, Draft, DraftChange, User, Version
+from app.db.models import AuditEvent, Catalog, Draft, DraftChange, Version
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services import access, audit
+from app.services.access import Actor
 from app.services.catalogs import browse
-from app.workflow.states import FINANCE, DraftAction, Role
+from app.workflow.states import DRAFT_ROLES, DraftAction, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ def latest_version(session: Session, catalog: Catalog) -> Version:
 
 
 def new_draft(
-    session: Session, catalog: Catalog, *, actor: User | None, department_id: int | None, title: str
+    session: Session, catalog: Catalog, *, actor: Actor, department_id: int | None, title: str
 ) -> tuple[Draft, Version]:
     """Add a draft on the catalog's newest version (nothing is copied) and return it with its base."""
     base = latest_version(session, catalog)
@@ -71,7 +72,7 @@ def new_draft(
         base_version_id=base.id,
         department_id=department_id,
         title=title,
-        created_by_id=None if actor is None else actor.id,
+        created_by_id=access.user_id(actor),
     )
     session.add(draft)
     session.flush()
@@ -79,17 +80,17 @@ def new_draft(
 
 
 def create_draft(
-    session: Session, slug: str, *, actor: User | None, department: str | None = None, title: str = ""
+    session: Session, slug: str, *, actor: Actor, department: str | None = None, title: str = ""
 ) -> Draft:
     """Open a draft on the catalog's newest version for `department` (code) or the finance bureau."""
     catalog = browse.catalog(session, slug)
     access.require_same_jurisdiction(actor, catalog)
-    if actor is not None and access.role_of(actor) is Role.DEPT_EDITOR:
+    if access.role_of(actor) is Role.DEPT_EDITOR:
         own = access.department_code(session, actor)
         if department not in (None, own):
             raise Forbidden("部门经办人只能为本部门新建草稿")
         department = own
-    elif actor is not None and access.role_of(actor) not in FINANCE:
+    elif access.role_of(actor) not in DRAFT_ROLES[DraftAction.EDIT]:
         raise Forbidden(f"{access.role_of(actor).label}不能新建草稿")
     department_id = None
     if department is not None:
@@ -110,8 +111,8 @@ def create_draft(
     return draft
 
 
-def get_draft(session: Session, draft_id: int, *, actor: User | None = None) -> Draft:
-    """Return draft `draft_id` if `actor` (None: the system) may see it, or raise NotFound."""
+def get_draft(session: Session, draft_id: int, *, actor: Actor) -> Draft:
+    """Return draft `draft_id` if `actor` may see it, or raise NotFound."""
     return access.visible_draft(session, draft_id, actor)
 
 
@@ -119,7 +120,7 @@ def open_draft(
     session: Session,
     draft_id: int,
     *,
-    actor: User | None = None,
+    actor: Actor,
     limit: int | None = None,
     after: int | None = None,
 ) -> DraftView:
@@ -169,7 +170,7 @@ class _Edit:
     session: Session
     draft: Draft
     base_seq: int
-    actor: User | None
+    actor: Actor
 
     def node(self, uid: str) -> tuple[int, store.StoredNode | None, NodeState | None]:
         """Return (node id, base node, state in the draft) of `uid`, or raise NotFound."""
@@ -258,7 +259,7 @@ def change_row(session: Session, draft_id: int, uid: str) -> DraftChange | None:
     return session.scalars(stmt).first()
 
 
-def begin_edit(session: Session, draft_id: int, *, lock: int | None, actor: User | None) -> _Edit:
+def begin_edit(session: Session, draft_id: int, *, lock: int | None, actor: Actor) -> _Edit:
     """Return an edit of the draft after checking who may edit it, its state and that `lock` is current.
 
     The lock version advances here, atomically, as the edit's first write: a concurrent edit

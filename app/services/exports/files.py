@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.catalog.entries import Entry
 from app.db import queries
 from app.db.export_query import RowFilter
 from app.db.models import Catalog, Jurisdiction, Version
@@ -25,7 +26,7 @@ from app.errors import NotFound
 from app.formats.exports import Charset, csv_header, json_document, ndjson_chunks
 from app.formats.xlsx import SheetHead, write_xlsx
 from app.services.catalogs import browse
-from app.services.exports.rows import ALL_LEVELS, ITEM_LEVELS, CsvLines, Entry, entries
+from app.services.exports.rows import ALL_LEVELS, ITEM_LEVELS, CsvLines, entries
 
 FILE_CHUNK = 64 * 1024
 ALL_STATUSES = ("assembling", "issued", "published", "superseded")

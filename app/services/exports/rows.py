@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import count
-from typing import Any, TypeAlias
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.catalog.entries import Ancestry, DepartmentRef, Entry, Row
 from app.catalog.nodes import Level
 from app.db import queries
 from app.db.export_query import (
     LineRow,
-    Row,
     RowFilter,
     departments,
     line_batches,
@@ -33,12 +33,6 @@ from app.formats.exports import CSV_HEADER, KEEP_LEVELS, Charset, csv_fields, le
 ITEM_LEVELS = (Level.ITEM, Level.SUBITEM)
 ALL_LEVELS = (Level.CLASS, Level.TYPE, Level.ITEM, Level.SUBITEM)
 
-# a parent: its uid, and the names from the class down to it (itself included)
-Ancestry: TypeAlias = tuple[str, tuple[str, ...]]
-# a department: its code and name
-Department: TypeAlias = tuple[str, str]
-# a node as exports see it: plain tuples, since 650,000 of them go by in one export
-Entry: TypeAlias = tuple[Row, Ancestry | None, Department | None]
 
 _ITEM = int(Level.ITEM)
 _COMMAS = len(CSV_HEADER) - 1
@@ -79,7 +73,7 @@ class Ancestries(dict[int | None, Ancestry | None]):
         return found[0].uid, (*above[1], found[0].name) if above else (found[0].name,)
 
 
-class Departments(dict[int | None, Department | None]):
+class Departments(dict[int | None, DepartmentRef | None]):
     """Department id → (code, name): the jurisdiction's, loaded at once; any other, when first met."""
 
     def __init__(self, session: Session, jurisdiction_id: int) -> None:
@@ -87,7 +81,7 @@ class Departments(dict[int | None, Department | None]):
         self.update(departments(session, jurisdiction_id=jurisdiction_id).items())
         self._session = session
 
-    def __missing__(self, department_id: int | None) -> Department | None:
+    def __missing__(self, department_id: int | None) -> DepartmentRef | None:
         found = (
             None if department_id is None else departments(self._session, [department_id]).get(department_id)
         )

@@ -16,11 +16,12 @@ from app.catalog.sheet import Problem, RawTable, Severity
 from app.catalog.text import name_key
 from app.catalog.validation import ClassRef, ImportContext, ParsedItem, TypeRef, validate
 from app.db import queries, store
-from app.db.models import Catalog, User
+from app.db.models import Catalog
 from app.errors import NotFound
 from app.formats.frameworks import load_framework
 from app.formats.sheets import MAX_UPLOAD_BYTES, FileProblem, collector_paused, read_table
 from app.services import audit
+from app.services.access import Actor
 from app.services.catalogs import browse
 from app.services.catalogs.authoring import new_uid
 from app.services.drafts import changes as draft_changes
@@ -60,7 +61,7 @@ class ImportResult:
 
 
 def import_file(
-    session: Session, request: ImportRequest, *, actor: User | None, catalogs_dir: Path
+    session: Session, request: ImportRequest, *, actor: Actor, catalogs_dir: Path
 ) -> ImportResult:
     """Validate the whole file; if it is valid (and not a dry run) write it as one draft, in one commit."""
     # A whole file makes millions of objects that live until the end, and few cycles: the
@@ -69,9 +70,7 @@ def import_file(
         return _import(session, request, actor=actor, catalogs_dir=catalogs_dir)
 
 
-def _import(
-    session: Session, request: ImportRequest, *, actor: User | None, catalogs_dir: Path
-) -> ImportResult:
+def _import(session: Session, request: ImportRequest, *, actor: Actor, catalogs_dir: Path) -> ImportResult:
     catalog = browse.catalog(session, request.catalog)
     department_id = _department_id(session, catalog, request.department)
     base_version = drafts.latest_version(session, catalog)
@@ -122,7 +121,6 @@ def _import(
     audit.record(
         session,
         actor=actor,
-        actor_name="import",
         action="draft.import",
         object_type="draft",
         object_id=draft.id,

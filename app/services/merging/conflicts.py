@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level, NodeState
 from app.db import draft_store
-from app.db.models import MergeConflict, User
-from app.errors import InvalidInput, NotFound
-from app.services import audit
-from app.versioning.conflicts import PLACEMENT, Conflict, ConflictKey
-from app.versioning.merge import MergeResult
+from app.db.models import MergeConflict
+from app.errors import Conflict, InvalidInput, NotFound
+from app.services import access, audit
+from app.services.access import Actor, user_id
+from app.versioning.conflicts import PLACEMENT, ConflictKey, ConflictKind
+from app.versioning.conflicts import Conflict as Clash
 from app.versioning.resolve import Choice, Edit, Take
 from app.versioning.snapshot import Placement
 
@@ -37,7 +39,7 @@ def decode(field: str | None, uid: str, value: Any) -> object:
     return value
 
 
-def store_conflicts(session: Session, draft_id: int, conflicts: tuple[Conflict, ...]) -> list[MergeConflict]:
+def store_conflicts(session: Session, draft_id: int, conflicts: tuple[Clash, ...]) -> list[MergeConflict]:
     """Store the conflicts an attempt found, each in the row it had before (ids stay, so a page
     open on them stays good); forget open ones that are gone, keep resolutions that settled theirs."""
     stored = {
@@ -62,11 +64,13 @@ def store_conflicts(session: Session, draft_id: int, conflicts: tuple[Conflict, 
     return rows
 
 
-def choices(session: Session, draft_id: int, result: MergeResult) -> dict[ConflictKey, Choice]:
-    """Return the recorded decisions that apply to `result`: on its open conflicts, and every edit."""
-    open_keys = {c.key for c in result.conflicts}
+def choices(
+    stored: Mapping[tuple[str, str], MergeConflict], open_keys: set[ConflictKey]
+) -> dict[ConflictKey, Choice]:
+    """Return the recorded decisions (`stored`, by uid and field) that apply to a merge whose open
+    conflicts are `open_keys`: the decisions on those, and every edit."""
     choices: dict[ConflictKey, Choice] = {}
-    for row in session.scalars(select(MergeConflict).where(MergeConflict.draft_id == draft_id)):
+    for row in stored.values():
         key = (row.uid, row.field or None)
         if row.resolution is None or (key not in open_keys and row.resolution != "edit"):
             continue
@@ -87,13 +91,61 @@ def conflicts(session: Session, draft_id: int) -> list[MergeConflict]:
     return list(session.scalars(stmt))
 
 
+EDITABLE = ("name", "description", "department", "sort_key", PLACEMENT)
+
+
+def recodable(fld: str, kind: str) -> bool:
+    """Return whether the conflict is a whole new item whose code clashes: an edit gives it a new code."""
+    return fld == "" and kind == ConflictKind.DUPLICATE_CODE
+
+
 def resolve_conflict(
-    session: Session, draft_id: int, conflict_id: int, *, take: str, value: Any = None, actor: User | None
+    session: Session, draft_id: int, conflict_id: int, *, take: str, value: Any = None, actor: Actor
 ) -> MergeConflict:
-    """Record a reviewer's decision on a conflict: ours (the head), theirs (the draft) or edit (`value`)."""
+    """Record a reviewer's decision on a conflict: ours (the head), theirs (the draft) or edit (`value`,
+    in the stored JSON shape). Only a finance role (or the system) who may see the draft decides."""
+    _guard(session, draft_id, actor)
     row = session.get(MergeConflict, conflict_id)
     if row is None or row.draft_id != draft_id:
         raise NotFound("没有这个冲突")
+    return _record(session, row, take, value, actor)
+
+
+def resolve_typed(
+    session: Session, draft_id: int, conflict_id: int, *, take: str, text: str, actor: Actor
+) -> MergeConflict:
+    """Record a decision typed on the merge page: an edit's `text` is parsed by the conflict's field."""
+    _guard(session, draft_id, actor)
+    row = session.get(MergeConflict, conflict_id)
+    if row is None or row.draft_id != draft_id:  # a later merge attempt may have settled or dropped it
+        raise Conflict("这个冲突已重新登记或已不存在，请重新载入页面后再处理")
+    return _record(session, row, take, _parsed(row, text) if take == "edit" else None, actor)
+
+
+def _guard(session: Session, draft_id: int, actor: Actor) -> None:
+    access.visible_draft(session, draft_id, actor)
+    access.require_finance(actor)
+
+
+def _parsed(row: MergeConflict, text: str) -> object:
+    text = text.strip()
+    recode = recodable(row.field, row.kind) and isinstance(row.theirs, dict)
+    if row.field not in EDITABLE and not recode:
+        raise InvalidInput("这类冲突只能在现行版本与草稿之间二选一")
+    if (recode or row.field in ("name", PLACEMENT)) and not text:
+        raise InvalidInput("编辑后的取值不能为空")
+    if row.field == "sort_key":
+        if not text.lstrip("-").isdigit():
+            raise InvalidInput("排序须为整数")
+        return int(text)
+    if row.field == "department":
+        return text or None
+    if recode or row.field == PLACEMENT:
+        return {**(row.theirs or row.ours or {}), "code": text}
+    return text
+
+
+def _record(session: Session, row: MergeConflict, take: str, value: Any, actor: Actor) -> MergeConflict:
     if take not in ("ours", "theirs", "edit"):
         raise InvalidInput("处理方式只能是：采用现行版本、采用草稿、或编辑")
     if take == "edit":
@@ -102,13 +154,13 @@ def resolve_conflict(
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInput("编辑后的取值格式不正确") from exc
     row.resolution, row.value = take, value if take == "edit" else None
-    row.resolved_by_id, row.resolved_at = (None if actor is None else actor.id), datetime.now(UTC)
+    row.resolved_by_id, row.resolved_at = user_id(actor), datetime.now(UTC)
     audit.record(
         session,
         actor=actor,
         action="conflict.resolve",
         object_type="draft",
-        object_id=draft_id,
+        object_id=row.draft_id,
         summary={"uid": row.uid, "field": row.field, "take": take},
     )
     session.commit()

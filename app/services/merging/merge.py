@@ -10,25 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level, NodeState
+from app.clock import beijing_today
 from app.db import draft_store, store
-from app.db.models import Catalog, Draft, MergeConflict, User, Version
+from app.db.models import Catalog, Draft, MergeConflict, Version
 from app.errors import InvalidTransition, NotFound
-from app.services import audit
+from app.services import access, audit
+from app.services.access import Actor
 from app.services.catalogs import authoring as catalogs
 from app.services.drafts import changes as draft_changes
 from app.services.drafts import lifecycle as drafts
 from app.services.merging import conflicts as merge_conflicts
-from app.versioning.merge import merge
+from app.versioning.merge import MergeResult, merge
 from app.versioning.resolve import resolve
-
-CHINA = ZoneInfo("Asia/Shanghai")
-MERGEABLE = ("approved",)
+from app.workflow.states import DraftAction, DraftState, VersionState
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,54 +94,80 @@ def _load_closed(
     return base, head
 
 
-def merge_draft(
-    session: Session, draft_id: int, *, actor: User | None, label: str | None = None
-) -> MergeOutcome:
+@dataclass(frozen=True, slots=True)
+class MergePlan:
+    """What merging a draft into the catalog's newest version would write, computed once."""
+
+    draft: Draft
+    catalog: Catalog
+    head: Version  # the newest version; a merge into an issued one opens the next version
+    sub: Subgraph
+    raw: MergeResult  # before the reviewers' recorded decisions
+    result: MergeResult  # after them: what would be written, or the conflicts still open
+
+
+def claim(session: Session, draft_id: int, *, actor: Actor) -> Draft:
+    """Return the draft, locked for update before its status is read, if `actor` may merge it now.
+
+    NotFound if the actor may not see it, Forbidden for a role that may not merge,
+    InvalidTransition unless it is approved.
+    """
+    draft = _locked(session, draft_id)
+    if not access.can_see(actor, draft, session.get_one(Catalog, draft.catalog_id)):
+        raise NotFound(f"没有编号为 {draft_id} 的草稿")
+    try:
+        access.check_action(draft, DraftAction.MERGE, actor)
+    except InvalidTransition:
+        state = DraftState(draft.status).label
+        raise InvalidTransition(f"草稿现为“{state}”，只有审核通过的草稿才能合并") from None
+    return draft
+
+
+def plan(session: Session, draft: Draft) -> MergePlan:
+    """Return the three-way merge of `draft` into the newest version, with the recorded decisions applied."""
+    catalog = session.get_one(Catalog, draft.catalog_id)
+    head = drafts.latest_version(session, catalog)
+    sub = subgraph(session, draft, draft_store.load_changes(session, draft.id), head.seq)
+    raw = merge(sub.base, {u: n.state for u, n in sub.head.items()}, sub.theirs)
+    stored = {(r.uid, r.field): r for r in merge_conflicts.conflicts(session, draft.id)}
+    result = resolve(raw, merge_conflicts.choices(stored, {c.key for c in raw.conflicts}))
+    return MergePlan(draft, catalog, head, sub, raw, result)
+
+
+def merge_draft(session: Session, draft_id: int, *, actor: Actor, label: str | None = None) -> MergeOutcome:
     """Merge an approved draft into the catalog's assembling version, all of it or nothing, in one commit.
 
     With unresolved conflicts nothing is written to the catalog: the conflicts are stored for a
     reviewer and returned. Resolutions already recorded are applied first.
     """
-    draft = _locked(session, draft_id)
-    if draft.status not in MERGEABLE:
-        raise InvalidTransition(f"草稿当前状态为“{draft.status}”，只有审核通过的草稿才能合并")
-    catalog = session.get_one(Catalog, draft.catalog_id)
-    head = _assembling(session, catalog, label)
-    changes = draft_store.load_changes(session, draft.id)
-    sub = subgraph(session, draft, changes, head.seq)
-    result = merge(sub.base, {u: n.state for u, n in sub.head.items()}, sub.theirs)
-    result = resolve(result, merge_conflicts.choices(session, draft.id, result))
+    return apply(session, plan(session, claim(session, draft_id, actor=actor)), actor=actor, label=label)
+
+
+def apply(session: Session, planned: MergePlan, *, actor: Actor, label: str | None = None) -> MergeOutcome:
+    """Write `planned` (claimed by `claim`) and commit; or store its open conflicts and commit those."""
+    draft, catalog, result = planned.draft, planned.catalog, planned.result
     if result.conflicts:
         stored = merge_conflicts.store_conflicts(session, draft.id, result.conflicts)
-        audit.record(
-            session,
-            actor=actor,
-            action="draft.merge_blocked",
-            object_type="draft",
-            object_id=draft.id,
-            summary={"conflicts": len(stored), "version": head.seq},
-        )
+        _audit(session, actor, "draft.merge_blocked", draft, conflicts=len(stored), version=planned.head.seq)
         session.commit()
-        return MergeOutcome(False, head, stored)
-    written = catalogs.write_states(session, catalog, head.seq, result.merged, sub.head)
-    _remember_before(session, draft.id, sub.head)
-    draft.status, draft.merged_version_id = "merged", head.id
-    draft.updated_at = datetime.now(UTC)
-    audit.record(
-        session,
-        actor=actor,
-        action="draft.merge",
-        object_type="draft",
-        object_id=draft.id,
-        summary={
-            "version": head.seq,
-            "added": written.added,
-            "changed": written.changed,
-            "removed": written.removed,
-        },
-    )
+        return MergeOutcome(False, planned.head, stored)
+    head = _assembling(session, catalog, planned.head, label)
+    written = catalogs.write_states(session, catalog, head.seq, result.merged, planned.sub.head)
+    _remember_before(session, draft.id, planned.sub.head)
+    draft.status = access.check_action(draft, DraftAction.MERGE, actor)
+    draft.merged_version_id, draft.updated_at = head.id, datetime.now(UTC)
+    _audit(
+        session, actor, "draft.merge", draft,
+        version=head.seq, added=written.added, changed=written.changed, removed=written.removed,
+    )  # fmt: skip
     session.commit()
     return MergeOutcome(True, head, [], written)
+
+
+def _audit(session: Session, actor: Actor, action: str, draft: Draft, **summary: object) -> None:
+    audit.record(
+        session, actor=actor, action=action, object_type="draft", object_id=draft.id, summary=summary
+    )
 
 
 def _locked(session: Session, draft_id: int) -> Draft:
@@ -152,10 +177,9 @@ def _locked(session: Session, draft_id: int) -> Draft:
     return draft
 
 
-def _assembling(session: Session, catalog: Catalog, label: str | None) -> Version:
+def _assembling(session: Session, catalog: Catalog, latest: Version, label: str | None) -> Version:
     """Return the version being assembled, opening the next one when the newest is already issued."""
-    latest = drafts.latest_version(session, catalog)
-    if latest.status == "assembling":
+    if latest.status == VersionState.ASSEMBLING:
         return latest
     return catalogs.open_next_version(session, catalog, label or default_label(session, catalog))
 
@@ -163,7 +187,7 @@ def _assembling(session: Session, catalog: Catalog, label: str | None) -> Versio
 def default_label(session: Session, catalog: Catalog, *, today: date | None = None) -> str:
     """Return the label of a version a merge opens: the Beijing year's edition ("2026年版"), or,
     when the catalog already has that label, its next free revision ("2026年第1次修订版")."""
-    year = (today or datetime.now(CHINA).date()).year
+    year = (today or beijing_today()).year
     taken = set(session.scalars(select(Version.label).where(Version.catalog_id == catalog.id)))
     label, n = f"{year}年版", 0
     while label in taken:
@@ -180,7 +204,7 @@ def _remember_before(session: Session, draft_id: int, head: dict[str, store.Stor
 # --- rebase and revert ------------------------------------------------------------------------
 
 
-def rebase(session: Session, draft_id: int, *, actor: User | None) -> list[MergeConflict]:
+def rebase(session: Session, draft_id: int, *, actor: Actor) -> list[MergeConflict]:
     """Move an editable draft onto the catalog's newest version; return the conflicts kept for resolution.
 
     Changes that merge cleanly now start from the new version; a conflicting change keeps the
@@ -216,10 +240,10 @@ def rebase(session: Session, draft_id: int, *, actor: User | None) -> list[Merge
     return stored
 
 
-def revert_draft(session: Session, draft_id: int, *, actor: User | None) -> Draft:
+def revert_draft(session: Session, draft_id: int, *, actor: Actor) -> Draft:
     """Open a new draft that puts every node a merged draft changed back as it was before that merge."""
-    merged = drafts.get_draft(session, draft_id)
-    if merged.status != "merged":
+    merged = drafts.get_draft(session, draft_id, actor=actor)
+    if merged.status != DraftState.MERGED:
         raise InvalidTransition("只有已合并的草稿才能撤回")
     catalog = session.get_one(Catalog, merged.catalog_id)
     draft, base = drafts.new_draft(

@@ -14,20 +14,17 @@ from app.catalog.nodes import Level, NodeState
 from app.db import store
 from app.db.models import Catalog, Draft, MergeConflict, User, Version
 from app.services.catalogs import history
-from app.services.drafts import lifecycle as drafts
 from app.services.merging import conflicts as merge_conflicts
 from app.services.merging import merge as merging
+from app.services.merging.conflicts import EDITABLE, recodable
 from app.services.review.queue import label, reviewer_draft, value_text
 from app.versioning.changes import FIELD_LABELS
-from app.versioning.conflicts import PLACEMENT, ConflictKey, ConflictKind
 from app.versioning.conflicts import Conflict as MergeClash
+from app.versioning.conflicts import ConflictKey, ConflictKind
 from app.versioning.diff import diff
-from app.versioning.merge import merge
-from app.versioning.resolve import Choice, Edit, Take, resolve
 from app.versioning.snapshot import Placement
 from app.workflow.states import DraftState
 
-EDITABLE = ("name", "description", "department", "sort_key", PLACEMENT)
 RESOLUTION_LABELS = {"ours": "采用现行版本", "theirs": "采用草稿", "edit": "编辑后的取值"}
 
 
@@ -90,23 +87,29 @@ class MergePreview:
 def merge_preview(session: Session, draft_id: int, *, actor: User) -> MergePreview:
     """Return what merging the draft would do now: its conflicts, their resolutions and the summary."""
     draft = reviewer_draft(session, draft_id, actor=actor)
-    catalog = session.get_one(Catalog, draft.catalog_id)
     state = DraftState(draft.status)
     if state is not DraftState.APPROVED:
-        into = session.get(Version, draft.merged_version_id) if draft.merged_version_id else None
-        return MergePreview(draft, catalog, state, None, [], [], [], "", into)
-    head = drafts.latest_version(session, catalog)
-    changes = drafts.open_draft(session, draft.id, actor=actor).changes
-    sub = merging.subgraph(session, draft, changes, head.seq)
-    ours = {u: n.state for u, n in sub.head.items()}
-    raw = merge(sub.base, ours, sub.theirs)
+        return settled(session, draft)
+    return build(session, merging.plan(session, draft))
+
+
+def settled(session: Session, draft: Draft) -> MergePreview:
+    """Return the page of a draft that cannot be merged now (not approved yet, or merged already)."""
+    catalog = session.get_one(Catalog, draft.catalog_id)
+    into = session.get(Version, draft.merged_version_id) if draft.merged_version_id else None
+    return MergePreview(draft, catalog, DraftState(draft.status), None, [], [], [], "", into)
+
+
+def build(session: Session, planned: merging.MergePlan) -> MergePreview:
+    """Return the page of `planned`: each conflict beside its stored row, grouped by type, and the summary."""
+    draft, head, raw, result = planned.draft, planned.head, planned.raw, planned.result
+    ours = {u: n.state for u, n in planned.sub.head.items()}
     stored = {(r.uid, r.field): r for r in merge_conflicts.conflicts(session, draft.id)}
-    result = resolve(raw, _choices(stored, {c.key for c in raw.conflicts}))
     still = {c.key for c in result.conflicts}
-    known = {**sub.base, **sub.theirs, **result.merged}
+    known = {**planned.sub.base, **planned.sub.theirs, **result.merged}
     seen = {c.key for c in raw.conflicts}
     clashes = [*raw.conflicts, *(c for c in result.conflicts if c.key not in seen)]
-    hints = _code_hints(session, draft.catalog_id, head.seq, clashes, sub.theirs, known)
+    hints = _code_hints(session, draft.catalog_id, head.seq, clashes, planned.sub.theirs, known)
     views = [
         _conflict_view(c, stored.get((c.uid, c.field or "")), c.key in still, known, hints.get(c.key))
         for c in clashes
@@ -115,16 +118,15 @@ def merge_preview(session: Session, draft_id: int, *, actor: User) -> MergePrevi
     for v in views:
         groups.setdefault(v.type_uid, []).append(v)
     summary = history.rows(history.Comparison(ours, result.merged, diff(ours, result.merged)))
-    digest = _fingerprint(head, still, views, summary)
     return MergePreview(
         draft,
-        catalog,
-        state,
+        planned.catalog,
+        DraftState(draft.status),
         head,
         views,
         [(t, label(known.get(t)) if t else "（其他）", vs) for t, vs in groups.items()],
         summary,
-        digest,
+        _fingerprint(head, still, views, summary),
     )
 
 
@@ -139,26 +141,6 @@ def _fingerprint(
         [(r.uid, merge_conflicts.encode(None, r.new)) for r in summary],
     ]
     return hashlib.sha256(json.dumps(mark, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
-
-
-def _choices(
-    stored: Mapping[tuple[str, str], MergeConflict], open_keys: set[ConflictKey]
-) -> dict[ConflictKey, Choice]:
-    choices: dict[ConflictKey, Choice] = {}
-    for (uid, fld), row in stored.items():
-        key = (uid, fld or None)
-        if row.resolution is None or (key not in open_keys and row.resolution != "edit"):
-            continue  # the same rule merge_draft applies
-        if row.resolution == "edit":
-            choices[key] = Edit(merge_conflicts.decode(fld or None, uid, row.value))
-        else:
-            choices[key] = Take.OURS if row.resolution == "ours" else Take.THEIRS
-    return choices
-
-
-def recodable(fld: str, kind: str) -> bool:
-    """Return whether the conflict is a whole new item whose code clashes: an edit gives it a new code."""
-    return fld == "" and kind == ConflictKind.DUPLICATE_CODE
 
 
 def _show(value: object, known: Mapping[str, NodeState]) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.db.models import ApiToken, Catalog, Department, Jurisdiction, LoginAttempt, User
 from app.errors import InvalidInput, NotFound, Throttled, Unauthenticated
 from app.services import audit
+from app.services.access import Actor
 
 ROLES = ("dept_editor", "finance_reviewer", "finance_admin", "sysadmin")
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): still memory-hard, and a
@@ -67,6 +68,7 @@ def add_user_in(
     role: str,
     jurisdiction: str | None,
     department: str | None,
+    actor: Actor,
 ) -> User:
     """Add a user in the jurisdiction with division code `jurisdiction` and commit.
 
@@ -98,8 +100,7 @@ def add_user_in(
     )
     audit.record(
         session,
-        actor=None,
-        actor_name="cli",
+        actor=actor,
         action="user.add",
         object_type="user",
         object_id=username,
@@ -117,7 +118,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, username: str, *, label: str = "", actor: User | None = None) -> str:
+def create_token(session: Session, username: str, *, label: str = "", actor: Actor) -> str:
     """Add an API token for `username` and return it; it is shown once and only its hash is kept."""
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None or not user.active:
@@ -129,7 +130,6 @@ def create_token(session: Session, username: str, *, label: str = "", actor: Use
     audit.record(
         session,
         actor=actor,
-        actor_name="cli",
         action="token.create",
         object_type="user",
         object_id=user.username,
@@ -139,15 +139,13 @@ def create_token(session: Session, username: str, *, label: str = "", actor: Use
     return token
 
 
-def revoke_token(session: Session, token_id: int, *, actor: User | None = None) -> None:
+def revoke_token(session: Session, token_id: int, *, actor: Actor) -> None:
     """Revoke token `token_id`; later requests with it are refused."""
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound(f"没有编号为 {token_id} 的令牌")
     row.revoked_at = datetime.now(UTC)
-    audit.record(
-        session, actor=actor, actor_name="cli", action="token.revoke", object_type="token", object_id=token_id
-    )
+    audit.record(session, actor=actor, action="token.revoke", object_type="token", object_id=token_id)
     session.commit()
 
 
@@ -219,14 +217,13 @@ def session_fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
-def set_active(session: Session, username: str, *, active: bool, actor: User | None = None) -> User:
+def set_active(session: Session, username: str, *, active: bool, actor: Actor) -> User:
     """Enable or disable a user (a disabled user's sessions and tokens stop working at once) and commit."""
     user = _user(session, username)
     user.active = active
     audit.record(
         session,
         actor=actor,
-        actor_name="cli",
         action="user.enable" if active else "user.disable",
         object_type="user",
         object_id=username,
@@ -235,7 +232,7 @@ def set_active(session: Session, username: str, *, active: bool, actor: User | N
     return user
 
 
-def reset_password(session: Session, username: str, password: str, *, actor: User | None = None) -> User:
+def reset_password(session: Session, username: str, password: str, *, actor: Actor) -> User:
     """Set a new password (ending the user's sessions) and commit."""
     if len(password) < 8:
         raise InvalidInput("密码至少 8 位")
@@ -244,7 +241,6 @@ def reset_password(session: Session, username: str, password: str, *, actor: Use
     audit.record(
         session,
         actor=actor,
-        actor_name="cli",
         action="user.reset_password",
         object_type="user",
         object_id=username,

@@ -11,13 +11,14 @@ from app.db import draft_store
 from app.db.models import Comment, Draft, Node, User
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services import access, audit
+from app.services.access import Actor
 from app.services.merging import merge as merging
 from app.workflow.states import DraftAction
 
 COMMENT_MAX = 2000
 
 
-def _locked(session: Session, draft_id: int, actor: User | None, lock: int | None) -> Draft:
+def _locked(session: Session, draft_id: int, actor: Actor, lock: int | None) -> Draft:
     access.visible_draft(session, draft_id, actor)
     if not draft_store.bump_lock(session, draft_id, lock):  # atomic: see drafts.begin_edit
         session.rollback()
@@ -26,7 +27,7 @@ def _locked(session: Session, draft_id: int, actor: User | None, lock: int | Non
     return session.get_one(Draft, draft_id, populate_existing=True)
 
 
-def _done(session: Session, draft: Draft, action: str, actor: User | None, **summary: object) -> Draft:
+def _done(session: Session, draft: Draft, action: str, actor: Actor, **summary: object) -> Draft:
     draft.updated_at = datetime.now(UTC)
     audit.record(
         session, actor=actor, action=action, object_type="draft", object_id=draft.id, summary=summary
@@ -35,7 +36,7 @@ def _done(session: Session, draft: Draft, action: str, actor: User | None, **sum
     return draft
 
 
-def submit(session: Session, draft_id: int, *, actor: User | None, lock: int | None = None) -> Draft:
+def submit(session: Session, draft_id: int, *, actor: Actor, lock: int | None = None) -> Draft:
     """Send the draft to review; raise ScreeningBlocked while a blocking finding is not overridden."""
     draft = _locked(session, draft_id, actor, lock)
     status = access.check_action(draft, DraftAction.SUBMIT, actor)
@@ -68,7 +69,7 @@ def _screening_gate(session: Session, draft: Draft) -> None:
 
 
 def return_draft(
-    session: Session, draft_id: int, *, reason: str, actor: User | None, lock: int | None = None
+    session: Session, draft_id: int, *, reason: str, actor: Actor, lock: int | None = None
 ) -> Draft:
     """Send the draft back to its department with a reason (required)."""
     draft = _locked(session, draft_id, actor, lock)
@@ -80,28 +81,26 @@ def return_draft(
     return _done(session, draft, "draft.return", actor, reason=reason)
 
 
-def approve(session: Session, draft_id: int, *, actor: User | None, lock: int | None) -> Draft:
+def approve(session: Session, draft_id: int, *, actor: Actor, lock: int | None) -> Draft:
     """Approve the draft as the reviewer saw it (`lock`); refuse a reviewer who edited it or a stale view."""
     if lock is None:
         raise InvalidInput("审核通过须指明所审阅的草稿版本（lock_version 或 If-Match）")
     draft = _locked(session, draft_id, actor, lock)
     status = access.check_action(draft, DraftAction.APPROVE, actor)
-    if actor is not None and access.edited_by(session, draft.id, actor):
+    if access.edited_by(session, draft.id, actor):
         raise Forbidden("您修改过这份草稿，不能由您审核通过，请由其他审核人审核")
     draft.status = status
     return _done(session, draft, "draft.approve", actor, lock=lock)
 
 
-def withdraw(session: Session, draft_id: int, *, actor: User | None, lock: int | None = None) -> Draft:
+def withdraw(session: Session, draft_id: int, *, actor: Actor, lock: int | None = None) -> Draft:
     """Withdraw the draft (it stays readable, its changes are never merged)."""
     draft = _locked(session, draft_id, actor, lock)
     draft.status = access.check_action(draft, DraftAction.WITHDRAW, actor)
     return _done(session, draft, "draft.withdraw_all", actor)
 
 
-def merge(
-    session: Session, draft_id: int, *, actor: User | None, label: str | None = None
-) -> merging.MergeOutcome:
+def merge(session: Session, draft_id: int, *, actor: Actor, label: str | None = None) -> merging.MergeOutcome:
     """Merge an approved draft (finance roles), or return the conflicts to resolve first."""
     draft = access.visible_draft(session, draft_id, actor)
     access.check_action(draft, DraftAction.MERGE, actor)

@@ -21,6 +21,7 @@ from app.db.models import Finding as FindingRow
 from app.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from app.screening import Field, Finding, Matcher, ScreenItem, Severity, screen
 from app.services import access, audit
+from app.services.access import Actor
 from app.services.screening.rules import active_rules, current_matcher, explanations, load_rules
 from app.services.screening.versions import screen_version, version_findings
 
@@ -91,7 +92,7 @@ def screen_draft_nodes(session: Session, draft: Draft, uids: Iterable[str]) -> d
     return {uid: found.get(uid, []) for uid in nodes}
 
 
-def draft_findings(session: Session, draft_id: int, *, actor: User | None = None) -> list[ItemFinding]:
+def draft_findings(session: Session, draft_id: int, *, actor: Actor) -> list[ItemFinding]:
     """Return the findings stored for the draft, by item; NotFound if `actor` (None: system) cannot see it."""
     draft = access.visible_draft(session, draft_id, actor)
     rows = finding_store.draft_finding_rows(session, draft.id)

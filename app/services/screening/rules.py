@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from app.config import PROJECT_ROOT
 from app.db import finding_store
 from app.db.models import RuleSet as RuleSetRow
-from app.db.models import User
 from app.errors import Forbidden, InvalidInput
 from app.screening import Matcher, RuleSet, compile_rules, parse_rules, parse_rules_json
 from app.services import audit
+from app.services.access import SEED, Actor, role_of, user_id
+from app.workflow.states import Role
 
 CATALOGS_DIR = PROJECT_ROOT / "catalogs"
 RULES_FILE = Path("screening") / "rules.json"
@@ -65,13 +66,13 @@ def current_matcher(session: Session, *, catalogs_dir: Path = CATALOGS_DIR) -> M
     return shipped_rules(catalogs_dir).matcher if row is None else _matcher(row)
 
 
-def load_rules(session: Session, text: str, *, actor: User | None) -> RuleSetRow:
+def load_rules(session: Session, text: str, *, actor: Actor) -> RuleSetRow:
     """Validate the rules document `text` whole, make it the active rule set, audit and commit; return it.
 
     A bad document raises InvalidInput naming every problem and changes nothing; so does a
     rules_version that was loaded before. The previous rule set stays stored, inactive.
     """
-    if actor is not None and actor.role != "finance_admin":
+    if role_of(actor) not in (Role.FINANCE_ADMIN, Role.SYSTEM):
         raise Forbidden("只有财政管理员可以更新负面清单规则")
     ruleset = parse_rules_json(text)
     _check_widths(ruleset)
@@ -86,7 +87,6 @@ def load_rules(session: Session, text: str, *, actor: User | None) -> RuleSetRow
     audit.record(
         session,
         actor=actor,
-        actor_name="cli",
         action="rules.load",
         object_type="rule_set",
         object_id=row.id,
@@ -133,8 +133,7 @@ def _store_shipped(session: Session, catalogs_dir: Path) -> RuleSetRow:
     if inserted:
         audit.record(
             session,
-            actor=None,
-            actor_name="system",
+            actor=SEED,
             action="rules.load",
             object_type="rule_set",
             object_id=row.id,
@@ -146,13 +145,13 @@ def _store_shipped(session: Session, catalogs_dir: Path) -> RuleSetRow:
     return row
 
 
-def _add(session: Session, document: dict[str, Any], version: str, actor: User | None) -> RuleSetRow:
+def _add(session: Session, document: dict[str, Any], version: str, actor: Actor) -> RuleSetRow:
     row = RuleSetRow(
         rules_version=version,
         document=document,
         active=True,
         loaded_at=_now(),
-        loaded_by_id=None if actor is None else actor.id,
+        loaded_by_id=user_id(actor),
     )
     session.add(row)
     session.flush()

@@ -23,17 +23,19 @@ from openpyxl.worksheet.dimensions import ColumnDimension, DimensionHolder
 from openpyxl.worksheet.filters import AutoFilter
 from sqlalchemy.orm import Session
 
+from app.catalog.entries import Row
 from app.catalog.nodes import Level
 from app.db import export_query, finding_store, queries
 from app.db.finding_store import VersionFindingRow
-from app.db.models import Catalog, User, Version
+from app.db.models import Catalog, Version
 from app.errors import InvalidInput, NotFound
 from app.formats.xlsx import display_width
 from app.screening import Finding, Matcher, ScreenItem, Severity, screen
 from app.services import access, audit
+from app.services.access import Actor
 from app.services.catalogs import browse
 from app.services.screening.rules import active_rules, explanations
-from app.services.versions import publication as versions
+from app.services.versions.lifecycle import get_version
 
 BATCH = 5000
 ALL_STATUSES = ("assembling", "issued", "published", "superseded")
@@ -96,7 +98,7 @@ class FindingFilter:
     department: str | None = None  # department code
 
 
-def screen_version(session: Session, slug: str, seq: int | None, *, actor: User | None) -> VersionScreening:
+def screen_version(session: Session, slug: str, seq: int | None, *, actor: Actor) -> VersionScreening:
     """Screen every item of version `seq` (default: the newest) with the active rules and return the counts.
 
     The version's previous findings are replaced; audited; one commit. Finance roles only.
@@ -117,7 +119,6 @@ def screen_version(session: Session, slug: str, seq: int | None, *, actor: User 
     audit.record(
         session,
         actor=actor,
-        actor_name="cli",
         action="version.screen",
         object_type="version",
         object_id=version.id,
@@ -128,7 +129,7 @@ def screen_version(session: Session, slug: str, seq: int | None, *, actor: User 
 
 
 def version_findings(
-    session: Session, slug: str, seq: int, *, filters: FindingFilter, actor: User | None
+    session: Session, slug: str, seq: int, *, filters: FindingFilter, actor: Actor
 ) -> list[VersionFindingRow]:
     """Return the findings stored for version `seq`, filtered, in item code order, with explanations."""
     catalog, version = _finance_version(session, slug, seq, actor)
@@ -207,24 +208,20 @@ def _widths(rows: Iterable[Sequence[str]]) -> list[int]:
     return [min(MAX_WIDTH, max(MIN_WIDTH, w + 2)) for w in widths]
 
 
-def _finance_version(
-    session: Session, slug: str, seq: int | None, actor: User | None
-) -> tuple[Catalog, Version]:
+def _finance_version(session: Session, slug: str, seq: int | None, actor: Actor) -> tuple[Catalog, Version]:
     """Return the catalog and its version `seq` (default: the newest, whatever its status); finance only."""
     access.require_finance(actor)
     catalog = browse.catalog(session, slug)
     access.require_same_jurisdiction(actor, catalog)
     if seq is not None:
-        return catalog, versions.get_version(session, slug, seq)
+        return catalog, get_version(session, slug, seq)
     newest = queries.latest_version(session, catalog.id, statuses=ALL_STATUSES)
     if newest is None:
         raise NotFound(f"目录“{catalog.name}”还没有任何版本")
     return catalog, newest
 
 
-def _screened(
-    rows: Iterable[export_query.Row], matcher: Matcher, tally: _Tally
-) -> Iterator[tuple[int, list[Finding]]]:
+def _screened(rows: Iterable[Row], matcher: Matcher, tally: _Tally) -> Iterator[tuple[int, list[Finding]]]:
     """Yield (node id, findings) of each row with a finding, a batch at a time; count all rows in `tally`."""
     for batch in _batches(rows, BATCH):
         found = screen([ScreenItem(r[5], r[6]) for r in batch], matcher)

@@ -1,87 +1,52 @@
-"""The search index of published versions: written after a publication, by a worker process."""
+"""The search index of published versions: written after a publication (see `worker`), rebuilt on demand."""
 
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.catalog import search_text
 from app.catalog.nodes import Level
-from app.config import PROJECT_ROOT, Settings
 from app.db import queries, search_store
 from app.db.models import SearchVersion, Version
 from app.db.search_store import SourceNode
 from app.errors import NotFound
+from app.workflow.states import PUBLIC_VERSION_STATES, VersionState
 
 _CHUNK = 5000
 _BATCH = 250  # entries per commit while the app indexes in the background: ~10 ms of SQLite's write lock
 
 
-_INDEXING = threading.Lock()
-_WORKER_QUEUE = threading.Lock()
-_worker_waiting = False  # a worker is queued behind the running one: later publications need no other
-
-
-def index_in_worker(settings: Settings, sessions: sessionmaker[Session]) -> None:
-    """Index every published version the index lacks in a process of its own, and wait for it.
-
-    Publishing from a page or the API answers first and calls this after the response.
-    Indexing is Python work on the CPU: in a thread of the serving process it would hold the
-    interpreter lock against every request, so `guidecat search update` does it in a worker
-    process at low priority while this thread only waits. A private in-memory database
-    (`sessions`') cannot be opened by another process, so that one is indexed here.
-    """
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and (url.database or ":memory:") == ":memory:":
-        index_unindexed(sessions)
-        return
-    global _worker_waiting
-    with _WORKER_QUEUE:
-        if _worker_waiting:  # it starts after the running one, so it will see this version too
-            return
-        _worker_waiting = True
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "GUIDECAT_SECRET_KEY": settings.secret_key}
-    command = [sys.executable, "-m", "app.cli", "search", "update", "--background"]
-    with _INDEXING:  # one worker at a time from this process
-        with _WORKER_QUEUE:
-            _worker_waiting = False
-        done = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        logging.getLogger(__name__).error(
-            "search indexing worker failed (%s): %s", done.returncode, done.stderr
-        )
+_INDEXING = threading.Lock()  # one indexer at a time in this process (across processes: one_indexer)
 
 
 def unindexed(session: Session) -> list[Version]:
     """Return the public versions the index lacks, oldest first."""
     stmt = (
         select(Version)
-        .where(Version.status.in_(queries.PUBLIC_STATUSES))  # one superseded meanwhile stays public
+        .where(Version.status.in_(PUBLIC_VERSION_STATES))  # one superseded meanwhile stays public
         .where(~select(SearchVersion.version_id).where(SearchVersion.version_id == Version.id).exists())
         .order_by(Version.id)
     )
     return list(session.scalars(stmt))
 
 
-def index_unindexed(sessions: sessionmaker[Session]) -> int:
+def index_unindexed(sessions: sessionmaker[Session], *, waiting: Callable[[], None] = lambda: None) -> int:
     """Index every public version the index lacks, each in its own transactions; return how many items.
 
     A version missed (a crash between publishing and indexing) is picked up by the next call.
     It writes in short batches, each committed, so that the next person's action waits for
-    one batch at most (SQLite has one writer at a time).
+    one batch at most (SQLite has one writer at a time). `waiting` is called if another process's
+    indexer holds the lock, before this one waits its turn.
     """
     written = 0
-    with _INDEXING, sessions() as session, search_store.one_indexer(session):
+    with _INDEXING, sessions() as session, search_store.one_indexer(session, waiting=waiting):
         missing = unindexed(session)
         if missing:
             search_store.pause_merging(session)
@@ -193,7 +158,7 @@ def reindex(session: Session, *, catalog: str | None = None) -> int:
 
 
 def _reindex(session: Session, catalog: str | None) -> int:
-    stmt = select(Version).where(Version.status.in_(queries.PUBLIC_STATUSES))
+    stmt = select(Version).where(Version.status.in_(PUBLIC_VERSION_STATES))
     if catalog is not None:
         found = queries.catalog_by_slug(session, catalog)
         if found is None:
@@ -203,7 +168,9 @@ def _reindex(session: Session, catalog: str | None) -> int:
             search_store.forget_version(session, v.id)
     else:
         search_store.forget_all(session.connection())
-    versions = sorted(session.scalars(stmt), key=lambda v: (v.status != "published", v.catalog_id, v.seq))
+    versions = sorted(
+        session.scalars(stmt), key=lambda v: (v.status != VersionState.PUBLISHED, v.catalog_id, v.seq)
+    )
     if catalog is not None:
         total = sum(index_version(session, v) for v in versions)
     else:

@@ -13,6 +13,7 @@ from app.db import queries, search_query, search_store
 from app.db.models import Catalog, Jurisdiction, Version
 from app.db.search_query import Filters, Hit, Match
 from app.errors import InvalidInput, NotFound
+from app.workflow.states import PUBLIC_VERSION_STATES
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000  # "1000+": counting every hit of a very common term would cost more than the page
@@ -109,7 +110,7 @@ def _scope_versions(session: Session, query: SearchQuery) -> set[int]:
     if query.jurisdiction:
         stmt = stmt.where(Catalog.jurisdiction_id.in_(_jurisdictions(session, query)))
     if query.version is not None:
-        stmt = stmt.where(Version.seq == query.version, Version.status.in_(queries.PUBLIC_STATUSES))
+        stmt = stmt.where(Version.seq == query.version, Version.status.in_(PUBLIC_VERSION_STATES))
     else:
         stmt = stmt.where(Version.status == "published")
     return set(session.scalars(stmt))

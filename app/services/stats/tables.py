@@ -11,11 +11,10 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
+from app.clock import beijing_date
 from app.services.stats.figures import CatalogStats, Count, VersionChange
 
-CHINA = ZoneInfo("Asia/Shanghai")
 Cell = str | int
 
 CHART_WIDTH, LABEL_WIDTH, BAR_SPACE, ROW_HEIGHT, BAR_HEIGHT, LABEL_CHARS = 720, 250, 400, 26, 18, 16
@@ -225,4 +224,4 @@ def _pairs(counts: Iterable[Count]) -> list[tuple[str, int]]:
 
 def _day(change: VersionChange) -> str:
     published = change.version.published_at
-    return "" if published is None else published.astimezone(CHINA).date().isoformat()
+    return "" if published is None else beijing_date(published).isoformat()

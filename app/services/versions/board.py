@@ -18,14 +18,14 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from app.calendar.days import CalendarYearMissing, WorkCalendar, add_working_days, working_days_between
+from app.clock import beijing_date
 from app.db.models import Catalog, NodeRevision, User, Version
 from app.services import access
 from app.services.calendar import workdays
-from app.services.versions.schedule import beijing_date
-from app.workflow.states import Role
+from app.workflow.states import PUBLIC_VERSION_STATES, Role, VersionState
 
 DUE_SOON_DAYS = 3
-ON_THE_BOARD = ("issued", "published", "superseded")
+ON_THE_BOARD = (VersionState.ISSUED, *PUBLIC_VERSION_STATES)
 
 
 class BoardState(StrEnum):

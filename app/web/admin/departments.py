@@ -49,7 +49,7 @@ def add_department(
         return Outcome(f"已添加部门 {dept.code} {dept.name}", f"dept-{dept.code}")
 
     view = _departments_view(request, session, user)
-    return answer(request, session, do, view, key="add-department", form={"code": code, "name": name})
+    return answer(request, do, view, key="add-department", form={"code": code, "name": name})
 
 
 @router.post("/departments/{code}/name", response_class=HTMLResponse)
@@ -66,7 +66,7 @@ def rename_department(
         return Outcome(f"部门 {code} 已改名为“{dept.name}”", f"dept-{code}")
 
     view = _departments_view(request, session, user)
-    return answer(request, session, do, view, key=f"rename-{code}", form={"name": name})
+    return answer(request, do, view, key=f"rename-{code}", form={"name": name})
 
 
 @router.post("/departments/{code}/active", response_class=HTMLResponse)
@@ -78,4 +78,4 @@ def set_department_active(
         return Outcome(f"已{'启用' if dept.active else '停用'}部门“{dept.name}”", f"dept-{code}")
 
     view = _departments_view(request, session, user)
-    return answer(request, session, do, view, key=f"active-{code}", form={})
+    return answer(request, do, view, key=f"active-{code}", form={})

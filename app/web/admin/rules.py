@@ -54,4 +54,4 @@ def load_rules(
         row = admin_rules.load_rules(session, text, actor=user)
         return Outcome(f"已载入规则版本 {row.rules_version}，现行规则已更新", f"ruleset-{row.rules_version}")
 
-    return answer(request, session, do, _rules_view(request, session, user), key="load-rules", form={})
+    return answer(request, do, _rules_view(request, session, user), key="load-rules", form={})

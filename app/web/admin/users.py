@@ -59,7 +59,7 @@ def add_user(
         return Outcome(f"已添加用户 {added.username}", f"user-{added.username}")
 
     form = {"username": username, "display_name": display_name, "role": role, "department": department}
-    return answer(request, session, do, _users_view(request, session, user), key="add-user", form=form)
+    return answer(request, do, _users_view(request, session, user), key="add-user", form=form)
 
 
 @router.post("/users/{username}/active", response_class=HTMLResponse)
@@ -71,7 +71,7 @@ def set_user_active(
         return Outcome(f"已{'启用' if changed.active else '停用'}用户 {username}", f"user-{username}")
 
     view = _users_view(request, session, user)
-    return answer(request, session, do, view, key=f"active-{username}", form={})
+    return answer(request, do, view, key=f"active-{username}", form={})
 
 
 def _role_view(request: Request, session: Session, user: User, username: str) -> View:
@@ -106,7 +106,7 @@ def set_user_role(
 
     view = _role_view(request, session, user, username)
     form = {"role": role, "department": department}
-    return answer(request, session, do, view, key=f"role-{username}", form=form)
+    return answer(request, do, view, key=f"role-{username}", form=form)
 
 
 @router.post("/users/{username}/password", response_class=HTMLResponse)
@@ -122,4 +122,4 @@ def reset_password(
         return Outcome(f"已重置用户 {username} 的密码，其已登录的会话随之失效", f"user-{username}")
 
     view = _users_view(request, session, user)
-    return answer(request, session, do, view, key=f"password-{username}", form={})
+    return answer(request, do, view, key=f"password-{username}", form={})

@@ -8,25 +8,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from app.api.publication import Today
 from app.db.models import User
 from app.errors import NotFound
 from app.http.auth import MaybeUser, SignedIn
-from app.http.deps import SessionDep
+from app.http.deps import SessionDep, Today
+from app.http.rendering import is_fragment_request, render
 from app.services import access
 from app.services.screening.versions import FindingFilter, version_findings
-from app.services.search import index as search_index
-from app.services.versions import board as publication_board
-from app.services.versions import overview as admin_versions
-from app.services.versions import publication as versions
-from app.services.versions import schedule as publication
+from app.services.versions import board, lifecycle, overview
 from app.services.versions.board import BoardSort
 from app.web.forms import Outcome, View, answer, parse_date, show, to_login
-from app.web.templating import is_fragment_request, render
 from app.workflow.states import Role
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -42,8 +37,8 @@ def board_page(
 ) -> Response:
     if user is None:
         return RedirectResponse("/login?next=/admin/board", status_code=303)
-    jurisdiction_id, department_id = publication_board.scope_of(user)
-    rows = publication_board.board(
+    jurisdiction_id, department_id = board.scope_of(user)
+    rows = board.board(
         session, jurisdiction_id=jurisdiction_id, department_id=department_id, today=today, sort=sort
     )
     return render(request, "admin/board.html", user=user, rows=rows, today=today, sort=sort)
@@ -62,7 +57,7 @@ def findings_page(
         raise NotFound("页面不存在")
     access.require_finance(user)
     rows = version_findings(session, slug, seq, filters=FindingFilter(severity=severity or None), actor=user)
-    version = versions.get_version(session, slug, seq)
+    version = lifecycle.get_version(session, slug, seq)
     return render(
         request, "admin/findings.html", user=user, rows=rows, slug=slug, version=version, severity=severity
     )
@@ -78,7 +73,7 @@ def _versions_view(
 
     def view(**extras: Any) -> Response:
         only = slug if is_fragment_request(request) else None
-        shown = admin_versions.catalog_versions(session, user, today=today, slug=only)
+        shown = overview.catalog_versions(session, user, today=today, slug=only)
         role = access.role_of(user)
         return show(
             request, "admin/versions.html", "admin/_catalog.html", user=user, catalogs=shown, acted=slug,
@@ -107,11 +102,11 @@ def open_version(
     label: Annotated[str, Form()] = "",
 ) -> Response:
     def do() -> Outcome:
-        v = admin_versions.open_version(session, slug, label=label, actor=user)
+        v = lifecycle.open_version(session, slug, label=label, actor=user)
         return Outcome(f"已新建第{v.seq}版（{v.label}），编制中", f"version-{slug}-{v.seq}")
 
     view = _versions_view(request, session, user, today, slug)
-    return answer(request, session, do, view, key=f"open-{slug}", form={"label": label})
+    return answer(request, do, view, key=f"open-{slug}", form={"label": label})
 
 
 @router.post("/catalogs/{slug}/versions/{seq}/issue", response_class=HTMLResponse)
@@ -127,13 +122,13 @@ def issue_version(
 ) -> Response:
     def do() -> Outcome:
         on = parse_date(issued_on, "印发日期")
-        v = admin_versions.issue(session, slug, seq, doc_number=doc_number, on=on, actor=user)
+        v = lifecycle.issue(session, slug, seq, doc_number=doc_number, on=on, actor=user)
         deadline = v.publication_deadline.isoformat() if v.publication_deadline else "—"
         return Outcome(f"第{seq}版已印发（{v.doc_number}），须在 {deadline} 前公开", f"version-{slug}-{seq}")
 
     form = {"doc_number": doc_number, "issued_on": issued_on}
     view = _versions_view(request, session, user, today, slug)
-    return answer(request, session, do, view, key=f"issue-{slug}-{seq}", form=form)
+    return answer(request, do, view, key=f"issue-{slug}-{seq}", form=form)
 
 
 @router.post("/catalogs/{slug}/versions/{seq}/publish", response_class=HTMLResponse)
@@ -144,17 +139,13 @@ def publish_version(
     session: SessionDep,
     user: SignedIn,
     today: Today,
-    later: BackgroundTasks,
 ) -> Response:
     def do() -> Outcome:
-        v = admin_versions.publish(session, slug, seq, actor=user, index=False)
-        later.add_task(
-            search_index.index_in_worker, request.app.state.settings, request.app.state.sessions
-        )  # after the answer
+        v = lifecycle.publish(session, slug, seq, actor=user)
         return Outcome(f"第{seq}版（{v.label}）已公开，公众现在可以查看", f"version-{slug}-{seq}")
 
     view = _versions_view(request, session, user, today, slug)
-    return answer(request, session, do, view, key=f"publish-{slug}-{seq}", form={})
+    return answer(request, do, view, key=f"publish-{slug}-{seq}", form={})
 
 
 @router.post("/catalogs/{slug}/versions/{seq}/schedule", response_class=HTMLResponse)
@@ -169,11 +160,11 @@ def schedule_version(
 ) -> Response:
     def do() -> Outcome:
         on = parse_date(publish_on, "公开日期")
-        publication.schedule_publication(session, slug, seq, on=on, actor=user, today=today)
+        lifecycle.schedule(session, slug, seq, on=on, today=today, actor=user)
         return Outcome(f"第{seq}版将于 {on.isoformat()} 自动公开", f"version-{slug}-{seq}")
 
     view = _versions_view(request, session, user, today, slug)
-    return answer(request, session, do, view, key=f"schedule-{slug}-{seq}", form={"publish_on": publish_on})
+    return answer(request, do, view, key=f"schedule-{slug}-{seq}", form={"publish_on": publish_on})
 
 
 @router.post("/catalogs/{slug}/versions/{seq}/unschedule", response_class=HTMLResponse)
@@ -181,8 +172,8 @@ def unschedule_version(
     request: Request, slug: str, seq: int, session: SessionDep, user: SignedIn, today: Today
 ) -> Response:
     def do() -> Outcome:
-        publication.cancel_schedule(session, slug, seq, actor=user)
+        lifecycle.unschedule(session, slug, seq, actor=user)
         return Outcome(f"已取消第{seq}版的公开安排", f"version-{slug}-{seq}")
 
     view = _versions_view(request, session, user, today, slug)
-    return answer(request, session, do, view, key=f"schedule-{slug}-{seq}", form={})
+    return answer(request, do, view, key=f"schedule-{slug}-{seq}", form={})
