@@ -7,6 +7,7 @@ import sys
 
 from app.cli.common import session_for
 from app.config import Settings
+from app.workflow.states import PERSON_ROLES
 
 
 def _user_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -77,9 +78,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     user = sub.add_parser("user", help="用户").add_subparsers(dest="user_command", required=True)
     user_add = user.add_parser("add", help="新建用户（密码从标准输入读取一行）")
     user_add.add_argument("username")
-    user_add.add_argument(
-        "--role", required=True, choices=["dept_editor", "finance_reviewer", "finance_admin", "sysadmin"]
-    )
+    user_add.add_argument("--role", required=True, choices=[role.value for role in PERSON_ROLES])
     user_add.add_argument("--department", help="部门编码（部门经办人必填）")
     user_add.add_argument("--jurisdiction", help="行政区划代码（默认：库中目录所属的区划）")
     user_add.set_defaults(run=_user_add)

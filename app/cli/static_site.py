@@ -44,6 +44,7 @@ from app.errors import InvalidTransition, NotFound
 from app.http import urls as live_urls
 from app.services.catalogs import browse
 from app.web.statistics import StatsUrls
+from app.workflow.states import OPEN_VERSION_STATES
 
 # the live app's own services: no static file can stand in for them
 LIVE_ONLY = (
@@ -192,7 +193,7 @@ def _versions(session: Session, slug: str, seq: int | None) -> tuple[set[int], d
     if not public:
         raise NotFound(f"目录“{cat.name}”尚无已公开的版本，没有可以发布的内容")
     if seq is not None and seq not in {v.seq for v in public}:
-        found = queries.version(session, cat.id, seq, statuses=("assembling", "issued"))
+        found = queries.version(session, cat.id, seq, statuses=OPEN_VERSION_STATES)
         if found is None:
             raise NotFound(f"目录“{cat.name}”没有第{seq}版")
         raise InvalidTransition(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -25,6 +26,14 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from app.workflow.states import PERSON_ROLES, DraftState, VersionState
+
+
+def _one_of(column: str, values: Iterable[str]) -> str:
+    """Return the CHECK text that keeps `column` within `values` (the workflow's own states and roles)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -105,9 +114,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('dept_editor', 'finance_reviewer', 'finance_admin', 'sysadmin')", name="role"
-        ),
+        CheckConstraint(_one_of("role", PERSON_ROLES), name="role"),
         CheckConstraint("role <> 'dept_editor' OR department_id IS NOT NULL", name="editor_department"),
     )
 
@@ -153,7 +160,7 @@ class Version(Base):
     catalog_id: Mapped[int] = mapped_column(ForeignKey("catalogs.id"))
     seq: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(16), default="assembling")
+    status: Mapped[str] = mapped_column(String(16), default=VersionState.ASSEMBLING.value)
     doc_number: Mapped[str | None] = mapped_column(String(100))
     issued_on: Mapped[date | None] = mapped_column(Date)
     publication_deadline: Mapped[date | None] = mapped_column(Date)
@@ -165,7 +172,7 @@ class Version(Base):
 
     __table_args__ = (
         UniqueConstraint("catalog_id", "seq"),
-        CheckConstraint("status IN ('assembling', 'issued', 'published', 'superseded')", name="status"),
+        CheckConstraint(_one_of("status", VersionState), name="status"),
         CheckConstraint("seq > 0", name="seq_positive"),
         # the scheduler's question every minute: which issued versions are due today?
         Index("ix_versions_status_publish_on", "status", "publish_on"),
@@ -237,7 +244,7 @@ class Draft(Base):
     base_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     title: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(16), default="editing")
+    status: Mapped[str] = mapped_column(String(16), default=DraftState.EDITING.value)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     merged_version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
@@ -247,12 +254,7 @@ class Draft(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
-    __table_args__ = (
-        CheckConstraint(
-            "status IN ('editing', 'submitted', 'returned', 'approved', 'merged', 'withdrawn')",
-            name="status",
-        ),
-    )
+    __table_args__ = (CheckConstraint(_one_of("status", DraftState), name="status"),)
 
 
 class DraftChange(Base):

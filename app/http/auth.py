@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
@@ -12,8 +11,7 @@ from app.errors import Forbidden, NotFound, Unauthenticated
 from app.http import sessions
 from app.http.deps import SessionDep
 from app.services.people.accounts import session_fingerprint, user_for_token
-
-FINANCE_ROLES = ("finance_reviewer", "finance_admin")
+from app.workflow.states import FINANCE, Role
 
 
 async def sent_csrf(request: Request) -> str | None:
@@ -67,20 +65,16 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 MaybeUser = Annotated[User | None, Depends(current_user)]
 
 
-def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, User]]:
-    """Return a dependency that yields the signed-in user if their role is one of `roles`."""
-
-    async def dependency(user: MaybeUser) -> User:
-        if user is None:
-            raise Unauthenticated("请先登录或提供 API 令牌")
-        if user.role not in roles:
-            raise Forbidden("当前角色无权执行此操作")
-        return user
-
-    return dependency
+async def signed_in_finance(user: MaybeUser) -> User:
+    """Return the signed-in finance user: 401 for nobody, 403 for any other role."""
+    if user is None:
+        raise Unauthenticated("请先登录或提供 API 令牌")
+    if Role(user.role) not in FINANCE:
+        raise Forbidden("当前角色无权执行此操作")
+    return user
 
 
-FinanceUser = Annotated[User, Depends(require_role(*FINANCE_ROLES))]
+FinanceUser = Annotated[User, Depends(signed_in_finance)]
 
 
 async def signed_in_or_hidden(user: MaybeUser) -> User:
@@ -91,7 +85,3 @@ async def signed_in_or_hidden(user: MaybeUser) -> User:
 
 
 SignedIn = Annotated[User, Depends(signed_in_or_hidden)]
-AnyUser = Annotated[
-    User, Depends(require_role("dept_editor", "finance_reviewer", "finance_admin", "sysadmin"))
-]
-AdminUser = Annotated[User, Depends(require_role("finance_admin"))]

@@ -21,6 +21,7 @@ def get_session(request: Request) -> Iterator[Session]:
     a return to the pool, both I/O) never blocks the event loop.
     """
     session: Session = request.app.state.sessions()
+    request.state.db_session = session  # a form refused in place is answered on it (http.errors)
     try:
         yield session
     finally:

@@ -132,16 +132,25 @@ async def on_catalog_error(request: Request, exc: Exception) -> Response:
     if registered is not None and status in IN_PLACE and not request.url.path.startswith("/api/"):
         key, answer, values = registered
         refusal = Refusal(key, exc.message, status, values, exc.details, exc.code)
-        try:
-            in_place: Response | None = await run_in_threadpool(answer, refusal)  # the data as it now stands
-        except CatalogError:  # the form's page is itself out of reach now: say why, plainly
-            in_place = None
+        in_place = await run_in_threadpool(_answer_in_place, request, answer, refusal)
         if in_place is not None:
             return in_place
     response = _answer(request, status, exc.code, exc.message, exc.details)
     if isinstance(exc, Unauthenticated):
         response.headers["WWW-Authenticate"] = "Bearer"
     return response
+
+
+def _answer_in_place(request: Request, answer: RefusalAnswer, refusal: Refusal) -> Response | None:
+    """Run `answer` on the request's session (reading the data as it now stands), then close that again."""
+    session = getattr(request.state, "db_session", None)
+    try:
+        return answer(refusal)
+    except CatalogError:  # the form's page is itself out of reach now: say why, plainly
+        return None
+    finally:
+        if session is not None:
+            session.close()
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:

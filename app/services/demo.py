@@ -24,6 +24,7 @@ from app.services.access import DEMO
 from app.services.catalogs import authoring as catalogs
 from app.services.people import accounts as people
 from app.services.search import index as search_index
+from app.workflow.states import VersionState
 
 
 class LoadMode(StrEnum):
@@ -106,7 +107,7 @@ def load_demo(session: Session, catalogs_dir: Path, *, mode: LoadMode = LoadMode
     _check_tree(states_2025)
     catalogs.write_states(session, catalog, 2, states_2025, store.load_version(session, catalog.id, 2))
     _publish(v2, v2_spec)
-    v1.status = "superseded"
+    v1.status = VersionState.SUPERSEDED
     for published in (v2, v1):  # written without the publish service, so indexed here; newest first
         search_index.index_version(session, published)
     items = sum(1 for s in states_2025.values() if s.level >= Level.ITEM)
@@ -123,7 +124,7 @@ def load_demo(session: Session, catalogs_dir: Path, *, mode: LoadMode = LoadMode
 
 
 def _publish(version: Version, spec: dict[str, str]) -> None:
-    version.status = "published"
+    version.status = VersionState.PUBLISHED
     version.doc_number = spec["doc_number"]
     version.issued_on = date.fromisoformat(spec["issued_on"])
     version.publication_deadline = date.fromisoformat(spec["publication_deadline"])

@@ -92,16 +92,18 @@ def module_name(path: Path, app_root: Path = APP) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def targets(imp: Imported) -> list[str]:
+PACKAGE_ROOTS = {  # the packages (not modules) of the table, as the real app/ lays them out
+    "app",
+    *(p for layer in LAYERS for p in layer.packages if APP.parent.joinpath(*p.split(".")).is_dir()),
+}
+
+
+def targets(imp: Imported, app_root: Path = APP) -> list[str]:
     """Return the app modules an import reaches: `from app.services import x` reaches app.services.x."""
-    if not imp.module.startswith("app"):
+    if not imp.module.startswith("app") or not imp.names:
         return [imp.module]
-    if (imp.names and layer_of(imp.module) is None) or imp.module in {
-        "app.services",
-        "app.web",
-        "app.api",
-        "app.http",
-    }:
+    folder = app_root.parent.joinpath(*imp.module.split("."))
+    if imp.module in PACKAGE_ROOTS or folder.is_dir():
         return [f"{imp.module}.{name}" for name in imp.names]
     return [imp.module]
 
@@ -124,7 +126,7 @@ def problems(path: Path, app_root: Path = APP) -> list[str]:
         ):
             found.append(f"line {imp.line}: {own.name} builds SQL with {imp.module}")
             continue
-        for target in targets(imp):
+        for target in targets(imp, app_root):
             other = layer_of(target)
             if other is None or other is own:
                 continue

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level
 from app.db import queries
 from app.db.export_query import RowFilter
-from app.db.models import Catalog, Department, Jurisdiction, Version
+from app.db.models import Catalog, Jurisdiction, Version
 from app.db.queries import NodeFilter, NodeRow
 from app.errors import InvalidInput, NotFound
 from app.formats.exports import csv_fields
@@ -192,12 +191,6 @@ class PathResolver:
             out.append(parent)
             parent_id = parent.parent_id
         return out[::-1]
-
-
-def department_count(session: Session, jurisdiction_id: int) -> int:
-    """Return the number of active departments of the jurisdiction."""
-    stmt = select(func.count()).where(Department.jurisdiction_id == jurisdiction_id, Department.active)
-    return int(session.scalar(stmt) or 0)
 
 
 def iter_version_nodes(

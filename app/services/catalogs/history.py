@@ -11,7 +11,7 @@ from app.catalog.nodes import NodeState
 from app.clock import end_of_day
 from app.db import draft_store, queries, store
 from app.db.models import Catalog, Draft, Version
-from app.errors import InvalidInput, NotFound
+from app.errors import NotFound
 from app.formats.sheets import collector_paused
 from app.versioning.changes import Change, Modified
 from app.versioning.diff import diff
@@ -208,11 +208,3 @@ def version_as_of(session: Session, catalog: Catalog, day: date) -> Version:
     if not candidates:
         raise NotFound(f"{day.isoformat()} 时目录“{catalog.name}”尚未公开任何版本")
     return max(candidates, key=lambda v: v.seq)
-
-
-def parse_day(text: str) -> date:
-    """Return the date written YYYY-MM-DD, or raise InvalidInput."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"日期“{text}”格式不正确，应为 YYYY-MM-DD") from None

@@ -27,9 +27,9 @@ from app.formats.exports import Charset, csv_header, json_document, ndjson_chunk
 from app.formats.xlsx import SheetHead, write_xlsx
 from app.services.catalogs import browse
 from app.services.exports.rows import ALL_LEVELS, ITEM_LEVELS, CsvLines, entries
+from app.workflow.states import VersionState
 
 FILE_CHUNK = 64 * 1024
-ALL_STATUSES = ("assembling", "issued", "published", "superseded")
 DOCUMENT_FORMAT = "guidecat-catalog"
 DOCUMENT_FORMAT_VERSION = 1
 
@@ -61,7 +61,7 @@ def find(session: Session, slug: str, seq: int | None = None) -> Target:
         found = queries.latest_version(session, cat.id)
         missing = f"目录“{cat.name}”尚无已公开的版本，请用 --version 指定版本"
     else:
-        found = queries.version(session, cat.id, seq, statuses=ALL_STATUSES)
+        found = queries.version(session, cat.id, seq, statuses=tuple(VersionState))
         missing = f"目录“{cat.name}”没有第{seq}版"
     if found is None:
         raise NotFound(missing)

@@ -15,8 +15,8 @@ from app.db.models import ApiToken, Catalog, Department, Jurisdiction, LoginAtte
 from app.errors import InvalidInput, NotFound, Throttled, Unauthenticated
 from app.services import audit
 from app.services.access import Actor
+from app.workflow.states import PERSON_ROLES, Role
 
-ROLES = ("dept_editor", "finance_reviewer", "finance_admin", "sysadmin")
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): still memory-hard, and a
 # sign-in costs ~40 ms here instead of ~300 ms with argon2-cffi's RFC 9106 defaults (64 MiB, 3
 # passes, 4 lanes). Older hashes verify as before and are rehashed on the next sign-in.
@@ -39,9 +39,9 @@ def add_user(
     display_name: str = "",
 ) -> User:
     """Add a user (the caller commits); a department editor must belong to a department."""
-    if role not in ROLES:
-        raise InvalidInput(f"未知的角色：{role}（可选：{'、'.join(ROLES)}）")
-    if role == "dept_editor" and department_id is None:
+    if role not in PERSON_ROLES:
+        raise InvalidInput(f"未知的角色：{role}（可选：{'、'.join(PERSON_ROLES)}）")
+    if role == Role.DEPT_EDITOR and department_id is None:
         raise InvalidInput("部门经办人必须指定所属部门")
     if len(password) < 8:
         raise InvalidInput("密码至少 8 位")

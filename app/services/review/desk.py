@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Catalog, Department, Draft, DraftChange, Finding, User, Version
-from app.workflow.states import FINANCE, DraftState, Role
+from app.workflow.states import FINANCE, OPEN_VERSION_STATES, DraftState, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ def desk(session: Session, user: User) -> Desk:
         stmt = (
             select(Catalog, Version)
             .join(Version, Version.catalog_id == Catalog.id)
-            .where(in_place, Version.status.in_(("assembling", "issued")))
+            .where(in_place, Version.status.in_(OPEN_VERSION_STATES))
             .order_by(Catalog.slug, Version.seq)
         )
         out.versions = [(c, v) for c, v in session.execute(stmt)]

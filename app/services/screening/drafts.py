@@ -24,6 +24,7 @@ from app.services import access, audit
 from app.services.access import Actor
 from app.services.screening.rules import active_rules, current_matcher, explanations, load_rules
 from app.services.screening.versions import screen_version, version_findings
+from app.workflow.states import CLOSED_DRAFT_STATES, FINANCE
 
 __all__ = [
     "MAX_SCREEN_ITEMS",
@@ -41,7 +42,6 @@ __all__ = [
     "version_findings",
 ]
 
-FINANCE_ROLES = ("finance_reviewer", "finance_admin")
 REASON_MAX = 1000
 MAX_SCREEN_ITEMS = 5000
 
@@ -124,10 +124,10 @@ def record_override(
 
     Recording it again replaces the reason. Audited; Forbidden for any other role.
     """
-    if actor.role not in FINANCE_ROLES:
+    if access.role_of(actor) not in FINANCE:
         raise Forbidden("只有财政审核人或财政管理员可以确认筛查例外")
     draft = access.visible_draft(session, draft_id, actor)
-    if draft.status in ("merged", "withdrawn"):
+    if draft.status in CLOSED_DRAFT_STATES:
         raise InvalidTransition("草稿已合并或已撤回，不能再确认筛查例外")
     reason = _checked_reason(reason)
     hit = _blocking_hit(session, draft, uid, rule_id)

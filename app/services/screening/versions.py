@@ -36,9 +36,9 @@ from app.services.access import Actor
 from app.services.catalogs import browse
 from app.services.screening.rules import active_rules, explanations
 from app.services.versions.lifecycle import get_version
+from app.workflow.states import VersionState
 
 BATCH = 5000
-ALL_STATUSES = ("assembling", "issued", "published", "superseded")
 SEVERITY_LABELS = {"block": "阻止", "warn": "提示"}
 FIELD_LABELS = {"name": "名称", "description": "服务内容"}
 XLSX_COLUMNS = (
@@ -215,7 +215,7 @@ def _finance_version(session: Session, slug: str, seq: int | None, actor: Actor)
     access.require_same_jurisdiction(actor, catalog)
     if seq is not None:
         return catalog, get_version(session, slug, seq)
-    newest = queries.latest_version(session, catalog.id, statuses=ALL_STATUSES)
+    newest = queries.latest_version(session, catalog.id, statuses=tuple(VersionState))
     if newest is None:
         raise NotFound(f"目录“{catalog.name}”还没有任何版本")
     return catalog, newest

@@ -13,7 +13,7 @@ from app.db import queries, search_query, search_store
 from app.db.models import Catalog, Jurisdiction, Version
 from app.db.search_query import Filters, Hit, Match
 from app.errors import InvalidInput, NotFound
-from app.workflow.states import PUBLIC_VERSION_STATES
+from app.workflow.states import PUBLIC_VERSION_STATES, VersionState
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000  # "1000+": counting every hit of a very common term would cost more than the page
@@ -112,7 +112,7 @@ def _scope_versions(session: Session, query: SearchQuery) -> set[int]:
     if query.version is not None:
         stmt = stmt.where(Version.seq == query.version, Version.status.in_(PUBLIC_VERSION_STATES))
     else:
-        stmt = stmt.where(Version.status == "published")
+        stmt = stmt.where(Version.status == VersionState.PUBLISHED)
     return set(session.scalars(stmt))
 
 
