@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DATABASE_URL
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test test-fast lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,11 +28,16 @@ lint: install
 	$(BIN)/mypy
 
 # Two or more workers (one per core), each test file on one of them: module fixtures are built once.
+# Branch coverage of app/ is measured and printed at the end (the figure is in the last line).
 test: lint
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --cov --cov-report=term
+
+# The pure tier and the house rules: no database, no server, seconds.
+test-fast: install
+	$(BIN)/pytest -q tests/unit tests/architecture
 
 bench: install
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) var/*.db var/*.db-wal var/*.db-shm .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var/*.db var/*.db-wal var/*.db-shm .pytest_cache .mypy_cache .ruff_cache .coverage*

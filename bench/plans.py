@@ -52,7 +52,7 @@ def capture(url: str, pages: Sequence[Page]) -> dict[str, list[Statement]]:
     engine: Engine = app.state.engine
     seen: list[Statement] = []
 
-    def record(_conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, _many: bool) -> None:
+    def record(_conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, _many: bool) -> None:  # noqa: FBT001
         seen.append(Statement(sql, params))
 
     out: dict[str, list[Statement]] = {}

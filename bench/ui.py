@@ -29,6 +29,7 @@ from typing import Any
 
 import benchdb
 import load
+from app.services.versions.schedule import beijing_date, real_clock
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -38,7 +39,6 @@ from app.db.migrate import upgrade
 from app.db.models import Department, Node, NodeRevision
 from app.services.demo import load_demo
 from app.services.people import accounts as people
-from app.services.versions.schedule import beijing_date, real_clock
 
 DEFAULT_URL = "sqlite:///var/bench-ui.db"
 PASSWORDS = {

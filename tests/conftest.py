@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,8 +17,7 @@ from app.db.migrate import upgrade
 from app.main import create_app
 from app.services.demo import load_demo
 from tests.databases import BACKENDS, create_database, drop_database, empty_tables
-
-CATALOGS = Path(__file__).resolve().parent.parent / "catalogs"
+from tests.paths import CATALOGS
 
 
 def _name(kind: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,8 +15,7 @@ from app.db.models import Catalog, Department, Jurisdiction, User, Version
 from app.formats.frameworks import load_framework
 from app.services.access import System
 from app.services.catalogs import authoring as catalogs
-
-CATALOGS = Path(__file__).resolve().parent.parent / "catalogs"
+from tests.paths import CATALOGS
 
 DEPARTMENTS = {"101": "民政局", "102": "教育局", "103": "司法局"}
 

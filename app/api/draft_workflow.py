@@ -14,6 +14,7 @@ from app.http.auth import SignedIn
 from app.http.deps import SessionDep
 from app.services import access
 from app.services.merging import conflicts as merge_conflicts
+from app.services.merging import merge as merging
 from app.services.review import workflow as review
 
 router = APIRouter(**ROUTER_ARGS)
@@ -69,7 +70,7 @@ def withdraw(
 
 @router.post("/drafts/{draft_id}/merge", summary="合并到下一版本（全部成功或全不写入；有冲突时返回冲突）")
 def merge(draft_id: int, session: SessionDep, user: SignedIn) -> Response:
-    outcome = review.merge(session, draft_id, actor=user)
+    outcome = merging.merge_draft(session, draft_id, actor=user)
     body = {
         "merged": outcome.merged,
         "version": outcome.version.seq,

@@ -62,6 +62,7 @@ def create_import(
     session: SessionDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="CSV（UTF-8 或 GBK）、XLSX 或本系统导出的 JSON")],
+    *,
     department: Annotated[str | None, Form(description="部门编码：表格为该部门的完整目录")] = None,
     sheet: Annotated[str | None, Form(description="XLSX 工作表名称（默认第一个）")] = None,
     dry_run: Annotated[bool, Form()] = False,

@@ -263,7 +263,7 @@ class _Reader:
             return
         self._item_by_name[typ.uid, key] = row.number
         fits = code is None or fits_parent(code, typ.code, Level.ITEM)
-        if self._codes_ok(row, code, uid, fits, ("二级目录", typ.name, typ.code)):
+        if self._codes_ok(row, code, uid, fits=fits, parent=("二级目录", typ.name, typ.code)):
             self._item_codes[row.number] = code
             self.items.append(ParsedItem(row.number, Level.ITEM, typ, name, v[5], dept, code, v[9], uid))
 
@@ -287,13 +287,19 @@ class _Reader:
             return
         parent_code = self._item_codes.get(parent_row)
         fits = code is None or parent_code is None or fits_parent(code, parent_code, Level.SUBITEM)
-        if self._codes_ok(row, code, uid, fits, ("三级目录", item_name, parent_code)):
+        if self._codes_ok(row, code, uid, fits=fits, parent=("三级目录", item_name, parent_code)):
             self.items.append(
                 ParsedItem(row.number, Level.SUBITEM, typ, name, v[5], dept, code, v[9], uid, parent_row)
             )
 
     def _codes_ok(
-        self, row: RawRow, code: str | None, uid: str | None, fits: bool, parent: tuple[str, str, str | None]
+        self,
+        row: RawRow,
+        code: str | None,
+        uid: str | None,
+        *,
+        fits: bool,
+        parent: tuple[str, str, str | None],
     ) -> bool:
         """Return whether the row's code fits its parent (`fits`) and neither code nor uid repeats.
 

@@ -59,7 +59,7 @@ def _calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _publish_due(args: argparse.Namespace, settings: Settings) -> int:
+def _publish_due(_args: argparse.Namespace, settings: Settings) -> int:
     from app.clock import real_clock
     from app.services.versions import lifecycle
 

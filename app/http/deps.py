@@ -52,6 +52,7 @@ Today = Annotated[date, Depends(today)]
 
 
 def search_query(
+    *,
     q: Annotated[
         str, Query(max_length=200, description="关键词：汉字、全拼或拼音首字母；空格分隔的多个词须同时出现")
     ] = "",

@@ -41,11 +41,11 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     return frozenset(found) if found else None
 
 
-def _finite_seq(items: Iterable[tuple[Any, Any]], icase: bool) -> set[str] | None:
+def _finite_seq(items: Iterable[tuple[Any, Any]], *, icase: bool) -> set[str] | None:
     """Return every string the sequence `items` can match, or None when they are too many or unbounded."""
     out = {""}
     for op, av in items:
-        part = _finite_op(op, av, icase)
+        part = _finite_op(op, av, icase=icase)
         if part is None:
             return None
         out = {a + b for a in out for b in part}
@@ -54,33 +54,33 @@ def _finite_seq(items: Iterable[tuple[Any, Any]], icase: bool) -> set[str] | Non
     return out
 
 
-def _finite_op(op: Any, av: Any, icase: bool) -> set[str] | None:
+def _finite_op(op: Any, av: Any, *, icase: bool) -> set[str] | None:
     """Return every string one parsed element can match; zero-width assertions match only ""."""
     if op is sre.LITERAL:
-        return _cased({chr(av)}, icase)
+        return _cased({chr(av)}, icase=icase)
     if op is sre.IN:
-        return _charset(av, icase)
+        return _charset(av, icase=icase)
     if op is sre.BRANCH:
         union: set[str] = set()
         for alt in av[1]:
-            strings = _finite_seq(alt.data, icase)
+            strings = _finite_seq(alt.data, icase=icase)
             if strings is None or len(union | strings) > LIMIT:
                 return None
             union |= strings
         return union
     if op is sre.SUBPATTERN:
-        return _finite_seq(av[3].data, _group_icase(av, icase))
+        return _finite_seq(av[3].data, icase=_group_icase(av, icase=icase))
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
-        return _finite_repeat(av, icase)
+        return _finite_repeat(av, icase=icase)
     if op in (sre.ASSERT, sre.ASSERT_NOT, sre.AT):
         return {""}
     return None
 
 
-def _finite_repeat(av: Any, icase: bool) -> set[str] | None:
+def _finite_repeat(av: Any, *, icase: bool) -> set[str] | None:
     """Return every string a bounded repeat {lo,hi} of a finite element can match, or None."""
     low, high, sub = av
-    part = _finite_seq(sub.data, icase)
+    part = _finite_seq(sub.data, icase=icase)
     if part is None or high > _REPEAT_MAX:
         return None
     out: set[str] = set()
@@ -92,7 +92,7 @@ def _finite_repeat(av: Any, icase: bool) -> set[str] | None:
     return out if len(out) <= LIMIT else None
 
 
-def _charset(av: Any, icase: bool) -> set[str] | None:
+def _charset(av: Any, *, icase: bool) -> set[str] | None:
     """Return the characters of a small, non-negated character class, or None."""
     chars: set[str] = set()
     for op, value in av:
@@ -102,10 +102,10 @@ def _charset(av: Any, icase: bool) -> set[str] | None:
             chars.update(chr(c) for c in range(value[0], value[1] + 1))
         else:
             return None
-    return _cased(chars, icase)
+    return _cased(chars, icase=icase)
 
 
-def _cased(chars: set[str], icase: bool) -> set[str] | None:
+def _cased(chars: set[str], *, icase: bool) -> set[str] | None:
     """Return `chars` with both ASCII cases when matching ignores case; None where `re` folds more.
 
     Under IGNORECASE, `re` also matches i to İ and ı, k to the Kelvin sign and s to ſ, and folds
@@ -118,28 +118,28 @@ def _cased(chars: set[str], icase: bool) -> set[str] | None:
     return {v for c in chars for v in (c.lower(), c.upper())}
 
 
-def _group_icase(av: Any, icase: bool) -> bool:
+def _group_icase(av: Any, *, icase: bool) -> bool:
     """Return whether a group's body ignores case, given its inline flags."""
     _, add_flags, del_flags, _ = av
     return bool((icase or add_flags & re.IGNORECASE) and not del_flags & re.IGNORECASE)
 
 
-def _required_seq(items: list[tuple[Any, Any]], icase: bool) -> set[str] | None:
+def _required_seq(items: list[tuple[Any, Any]], *, icase: bool) -> set[str] | None:
     """Return the rarest required-word set of a sequence: from a literal run or a nested element."""
     candidates: list[set[str]] = []
     run: list[tuple[Any, Any]] = []
     for op, av in [*items, (None, None)]:
-        finite = None if op is None else _finite_op(op, av, icase)
+        finite = None if op is None else _finite_op(op, av, icase=icase)
         if finite is not None:
             run.append((op, av))
             if "" not in finite:
                 candidates.append(finite)
             continue
-        product = _finite_seq(run, icase) if len(run) > 1 else None
+        product = _finite_seq(run, icase=icase) if len(run) > 1 else None
         if product and "" not in product:
             candidates.append(product)
         run = []
-        nested = None if op is None else _required_op(op, av, icase)
+        nested = None if op is None else _required_op(op, av, icase=icase)
         if nested:
             candidates.append(nested)
     return min(candidates, key=_rarity, default=None)
@@ -151,20 +151,20 @@ def _rarity(words: set[str]) -> tuple[int, bool, int, int]:
     return (max(map(commonness, words)), shortest < 2, len(words), -shortest)
 
 
-def _required_op(op: Any, av: Any, icase: bool) -> set[str] | None:
+def _required_op(op: Any, av: Any, *, icase: bool) -> set[str] | None:
     """Return required words of an element that is not finite: an alternation, a group or a repeat."""
     if op is sre.BRANCH:
         words: set[str] = set()
         for alt in av[1]:
-            part = _required_seq(alt.data, icase)
+            part = _required_seq(alt.data, icase=icase)
             if not part:
                 return None  # one alternative needs no word: the alternation needs none
             words |= part
         return words
     if op is sre.SUBPATTERN:
-        return _required_seq(av[3].data, _group_icase(av, icase))
+        return _required_seq(av[3].data, icase=_group_icase(av, icase=icase))
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
-        return _required_seq(av[2].data, icase)
+        return _required_seq(av[2].data, icase=icase)
     return None
 
 

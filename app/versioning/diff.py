@@ -55,33 +55,33 @@ def apply(base: Snapshot, changes: Iterable[Change]) -> dict[str, NodeState]:
 def _apply_one(result: dict[str, NodeState], change: Change) -> None:
     match change:
         case Added(state):
-            _expect(state.uid not in result, state.uid, "已存在")
+            _expect(state.uid, "已存在", holds=state.uid not in result)
             result[state.uid] = state
         case Removed(state):
-            _expect(result.get(state.uid) == state, state.uid, "已不是撤销前的内容")
+            _expect(state.uid, "已不是撤销前的内容", holds=result.get(state.uid) == state)
             del result[state.uid]
         case Modified(uid, fields):
             current = _current(result, uid)
-            _expect(all(getattr(current, f.field) == f.old for f in fields), uid, "内容已变化")
+            _expect(uid, "内容已变化", holds=all(getattr(current, f.field) == f.old for f in fields))
             updates: dict[str, Any] = {f.field: f.new for f in fields}
             result[uid] = replace(current, **updates)
         case Moved(uid, old_parent, new_parent, old_code, new_code):
             current = _current(result, uid)
-            _expect((current.parent, current.code) == (old_parent, old_code), uid, "位置已变化")
+            _expect(uid, "位置已变化", holds=(current.parent, current.code) == (old_parent, old_code))
             result[uid] = replace(current, parent=new_parent, code=new_code)
         case Renumbered(uid, old_code, new_code):
             current = _current(result, uid)
-            _expect(current.code == old_code, uid, "编码已变化")
+            _expect(uid, "编码已变化", holds=current.code == old_code)
             result[uid] = replace(current, code=new_code)
 
 
 def _current(result: dict[str, NodeState], uid: str) -> NodeState:
     state = result.get(uid)
-    _expect(state is not None, uid, "不存在")
+    _expect(uid, "不存在", holds=state is not None)
     assert state is not None
     return state
 
 
-def _expect(condition: bool, uid: str, problem: str) -> None:
-    if not condition:
+def _expect(uid: str, problem: str, *, holds: bool) -> None:
+    if not holds:
         raise Conflict(f"变更无法应用：节点 {uid} {problem}")

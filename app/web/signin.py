@@ -6,17 +6,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.db.models import User
 from app.errors import CatalogError, NotFound, Unauthenticated
 from app.http import sessions
-from app.http.auth import MaybeUser
+from app.http.auth import MaybeUser, current_user
 from app.http.deps import SessionDep, Today
 from app.http.errors import status_of
 from app.http.rendering import render
+from app.services.merging import merge as merging
 from app.services.people import accounts as people
 from app.services.review import desk as desks
 from app.services.review import workflow as review
@@ -72,8 +73,8 @@ def login(
     return response
 
 
-@router.post("/logout")
-async def logout(user: MaybeUser) -> Response:
+@router.post("/logout", dependencies=[Depends(current_user)])  # a signed-in form: its CSRF token is checked
+async def logout() -> Response:
     response = RedirectResponse("/", status_code=303)
     sessions.end(response)
     return response
@@ -98,7 +99,6 @@ def desk_page(request: Request, session: SessionDep, user: MaybeUser, today: Tod
 
 @router.post("/drafts/{draft_id}/actions/{action}")
 def draft_action(
-    request: Request,
     draft_id: int,
     action: DraftAction,
     session: SessionDep,
@@ -121,5 +121,5 @@ PAGE_ACTIONS: dict[DraftAction, Callable[[Session, int, User, int, str], object]
     DraftAction.RETURN: lambda s, d, u, lock, r: review.return_draft(s, d, reason=r, actor=u, lock=lock),
     DraftAction.APPROVE: lambda s, d, u, lock, _r: review.approve(s, d, actor=u, lock=lock),
     DraftAction.WITHDRAW: lambda s, d, u, lock, _r: review.withdraw(s, d, actor=u, lock=lock),
-    DraftAction.MERGE: lambda s, d, u, _lock, _r: review.merge(s, d, actor=u),
+    DraftAction.MERGE: lambda s, d, u, _lock, _r: merging.merge_draft(s, d, actor=u),
 }

@@ -25,7 +25,7 @@ from app.services.review import workflow as review
 from tests.browser.conftest import screenshot, serve
 from tests.browser.pages import login
 from tests.databases import create_database, drop_database
-from tests.test_review_pages import conflict_world, lock_of, review_world, user
+from tests.http.web.test_review import conflict_world, lock_of, review_world, user
 from tests.workflow_world import PASSWORD
 
 Browser = Any

@@ -114,9 +114,7 @@ def test_comparing_works_without_javascript(browser: Browser, demo_server: str) 
     context.close()
 
 
-def test_print_view_paginates_with_the_header_on_every_page(
-    browser: Browser, demo_server: str, tmp_path: Path
-) -> None:
+def test_print_view_paginates_with_the_header_on_every_page(browser: Browser, demo_server: str) -> None:
     page = browser.new_page(locale="zh-CN")
     page.goto(f"{demo_server}/catalogs/shifanshi/versions/2/print")
     assert page.locator("tbody tr").count() > 1800

@@ -247,11 +247,11 @@ class _Planner:
         attrs.pop("note", None)
         if it.note:
             attrs["note"] = it.note
-        code = self._code(it, uid, parent, old)
+        code = self._code(it, parent, old)
         sort_key = old.sort_key if old and old.parent == parent else it.row * 10
         return NodeState(uid, parent, it.level, code, it.name, it.description, it.department, sort_key, attrs)
 
-    def _code(self, it: ParsedItem, uid: str, parent: str, old: NodeState | None) -> str:
+    def _code(self, it: ParsedItem, parent: str, old: NodeState | None) -> str:
         taken = self.taken.setdefault(parent, set())
         if it.code and (
             it.code not in taken or (old is not None and old.code == it.code and old.parent == parent)

@@ -150,7 +150,7 @@ def apply(session: Session, planned: MergePlan, *, actor: Actor, label: str | No
         stored = merge_conflicts.store_conflicts(session, draft.id, result.conflicts)
         _audit(session, actor, "draft.merge_blocked", draft, conflicts=len(stored), version=planned.head.seq)
         session.commit()
-        return MergeOutcome(False, planned.head, stored)
+        return MergeOutcome(merged=False, version=planned.head, conflicts=stored)
     head = _assembling(session, catalog, planned.head, label)
     written = catalogs.write_states(session, catalog, head.seq, result.merged, planned.sub.head)
     _remember_before(session, draft.id, planned.sub.head)
@@ -161,7 +161,7 @@ def apply(session: Session, planned: MergePlan, *, actor: Actor, label: str | No
         version=head.seq, added=written.added, changed=written.changed, removed=written.removed,
     )  # fmt: skip
     session.commit()
-    return MergeOutcome(True, head, [], written)
+    return MergeOutcome(merged=True, version=head, conflicts=[], written=written)
 
 
 def _audit(session: Session, actor: Actor, action: str, draft: Draft, **summary: object) -> None:

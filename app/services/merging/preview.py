@@ -111,7 +111,9 @@ def build(session: Session, planned: merging.MergePlan) -> MergePreview:
     clashes = [*raw.conflicts, *(c for c in result.conflicts if c.key not in seen)]
     hints = _code_hints(session, draft.catalog_id, head.seq, clashes, planned.sub.theirs, known)
     views = [
-        _conflict_view(c, stored.get((c.uid, c.field or "")), c.key in still, known, hints.get(c.key))
+        _conflict_view(
+            c, stored.get((c.uid, c.field or "")), known, still=c.key in still, hint=hints.get(c.key)
+        )
         for c in clashes
     ]
     groups: dict[str, list[ConflictView]] = {}
@@ -208,8 +210,9 @@ def _code_hints(
 def _conflict_view(
     clash: MergeClash,
     row: MergeConflict | None,
-    still: bool,
     known: Mapping[str, NodeState],
+    *,
+    still: bool,
     hint: _CodeHint | None = None,
 ) -> ConflictView:
     fld = clash.field or ""

@@ -1,4 +1,6 @@
-"""Sending drafts through review: submit, return (with a reason), approve, withdraw, merge, comments."""
+"""Sending drafts through review: submit, return (with a reason), approve, withdraw, comments.
+
+Merging an approved draft is merging.merge.merge_draft's."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from app.db.models import Comment, Draft, Node, User
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services import access, audit
 from app.services.access import Actor
-from app.services.merging import merge as merging
 from app.workflow.states import DraftAction
 
 COMMENT_MAX = 2000
@@ -98,13 +99,6 @@ def withdraw(session: Session, draft_id: int, *, actor: Actor, lock: int | None 
     draft = _locked(session, draft_id, actor, lock)
     draft.status = access.check_action(draft, DraftAction.WITHDRAW, actor)
     return _done(session, draft, "draft.withdraw_all", actor)
-
-
-def merge(session: Session, draft_id: int, *, actor: Actor, label: str | None = None) -> merging.MergeOutcome:
-    """Merge an approved draft (finance roles), or return the conflicts to resolve first."""
-    draft = access.visible_draft(session, draft_id, actor)
-    access.check_action(draft, DraftAction.MERGE, actor)
-    return merging.merge_draft(session, draft_id, actor=actor, label=label)
 
 
 def add_comment(session: Session, draft_id: int, *, body: str, uid: str | None, actor: User) -> Comment:
