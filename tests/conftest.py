@@ -20,6 +20,18 @@ from tests.databases import BACKENDS, create_database, drop_database, empty_tabl
 from tests.paths import CATALOGS
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run `sqlite_only` tests on SQLite alone: on PostgreSQL they would repeat what others prove."""
+    kept, dropped = [], []
+    for item in items:
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")  # type: ignore[attr-defined]
+        sqlite_only = item.get_closest_marker("sqlite_only") is not None
+        (dropped if sqlite_only and backend not in (None, "sqlite") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def _name(kind: str) -> str:
     return f"guidecat_test_{kind}_{os.getpid()}"
 

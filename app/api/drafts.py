@@ -147,17 +147,7 @@ def draft_response(
 
 
 def _finding(f: screening.ItemFinding) -> dict[str, Any]:
-    return {
-        "uid": f.uid,
-        "code": f.code,
-        "name": f.name,
-        "rule": f.rule_id,
-        "article": f.article,
-        "severity": str(f.severity),
-        "match": f.match,
-        "explanation": f.explanation,
-        "override": f.override,
-    }
+    return f.as_json()
 
 
 @router.post("/drafts", status_code=201, summary="新建草稿（基于最新版本，不复制目录）")

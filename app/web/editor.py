@@ -93,6 +93,11 @@ def _add_context(draft_id: int, type_uid: str, name: str, description: str) -> d
     return {"draft_id": draft_id, "type_uid": type_uid, "name": name, "description": description, "error": ""}
 
 
+def _typed_form(request: Request, template: str, target: str, context: dict[str, Any]) -> None:
+    """Have a refusal of an item's form (add or edit) re-render it in place with what was typed."""
+    _form_in_place(request, template, target, **context)
+
+
 @router.post("/drafts/{draft_id}/types/{type_uid}/items")
 def add(
     request: Request,
@@ -104,8 +109,12 @@ def add(
     name: Text = "",
     description: Text = "",
 ) -> Response:
-    context = _add_context(draft_id, type_uid, name, description)
-    _form_in_place(request, "editor/_add_form.html", f"#add-{type_uid}", **context)
+    _typed_form(
+        request,
+        "editor/_add_form.html",
+        f"#add-{type_uid}",
+        _add_context(draft_id, type_uid, name, description),
+    )
     state = draft_items.add_item(
         session, draft_id, parent=type_uid, name=name, description=description, lock=lock, actor=user
     )
@@ -149,8 +158,9 @@ def edit(
     name: Text = "",
     description: Text = "",
 ) -> Response:
-    context = _edit_context(draft_id, uid, name, description)
-    _form_in_place(request, "editor/_edit_form.html", f"#item-{uid}", **context)
+    _typed_form(
+        request, "editor/_edit_form.html", f"#item-{uid}", _edit_context(draft_id, uid, name, description)
+    )
     state = draft_items.edit_item(
         session, draft_id, uid, name=name, description=description, lock=lock, actor=user
     )

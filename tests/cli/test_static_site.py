@@ -36,6 +36,11 @@ class _Links(HTMLParser):
         self.found += [v for k, v in attrs if k in ("href", "src", "action") and v]
 
 
+# Publishing crawls the app in-process: every page is the live site's, which the HTTP tests check
+# on both databases. The crawl of 7,000 pages is the suite's slowest setup, so it runs once.
+pytestmark = pytest.mark.sqlite_only
+
+
 def _links(page: Path) -> list[str]:
     parser = _Links()
     parser.feed(page.read_text(encoding="utf-8"))

@@ -52,20 +52,7 @@ def _screening_gate(session: Session, draft: Draft) -> None:
 
     found = [f for f in screening.blocking(session, draft) if f.blocks]
     if found:
-        details = [
-            {
-                "uid": f.uid,
-                "code": f.code,
-                "name": f.name,
-                "rule": f.rule_id,
-                "article": f.article,
-                "severity": str(f.severity),
-                "field": str(f.field),
-                "match": f.match,
-                "explanation": f.explanation,
-            }
-            for f in found
-        ]
+        details = [f.as_json() for f in found]
         raise ScreeningBlocked(f"有 {len(found)} 项负面清单问题未处理，不能送审", details=details)
 
 

@@ -71,6 +71,21 @@ class ItemFinding:
         """Return whether this finding stops a submit: severity block and no override recorded."""
         return self.severity is Severity.BLOCK and self.override is None
 
+    def as_json(self) -> dict[str, object]:
+        """Return the finding as the API and a refused submit's details show it."""
+        return {
+            "uid": self.uid,
+            "code": self.code,
+            "name": self.name,
+            "rule": self.rule_id,
+            "article": self.article,
+            "severity": str(self.severity),
+            "field": str(self.field),
+            "match": self.match,
+            "explanation": self.explanation,
+            "override": self.override,
+        }
+
 
 def screen_states(states: Iterable[NodeState], matcher: Matcher) -> dict[str, list[Finding]]:
     """Return the findings of every item (三级/四级) among `states` by uid; [] for a clean one."""
