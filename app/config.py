@@ -28,6 +28,9 @@ class Settings:
     page_cache_bytes: int = DEFAULT_PAGE_CACHE_BYTES
     # publish scheduled versions in-process; GUIDECAT_SCHEDULER=0 leaves it to `guidecat publish-due` (cron)
     run_scheduler: bool = True
+    # how long a process trusts a catalog's list of public versions that it read (a publication by
+    # this process refreshes it at once; one by another process shows within this many seconds)
+    public_list_seconds: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -38,6 +41,7 @@ class Settings:
             secret_key=env.get("GUIDECAT_SECRET_KEY") or _local_secret(PROJECT_ROOT / "var" / "secret_key"),
             page_cache_bytes=_int(env, "GUIDECAT_PAGE_CACHE_BYTES", DEFAULT_PAGE_CACHE_BYTES),
             run_scheduler=env.get("GUIDECAT_SCHEDULER", "1").strip() != "0",
+            public_list_seconds=_int(env, "GUIDECAT_PUBLIC_LIST_SECONDS", 5),
         )
 
 

@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_environment()
     app.state.page_cache = PageCache(settings.page_cache_bytes)
     app.state.public_refs = {}
+    app.state.public_lists = {}
     errors.install(app)
     app.add_middleware(RequestIdMiddleware)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")

@@ -8,6 +8,7 @@ rendered from it.
 from __future__ import annotations
 
 import gzip
+import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -15,8 +16,10 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db.models import Catalog, Version
 from app.http.cache import PageCache, strong_etag
 from app.services.catalogs import browse
+from app.services.versions import lifecycle
 
 HTML_CACHE = "public, max-age=300"
 STREAM_CHUNK = 64 * 1024
@@ -39,6 +42,45 @@ def resolve_public(request: Request, sessions: sessionmaker[Session], slug: str,
             cat, ver = browse.public_version(session, slug, seq)
         ref = known[(slug, seq)] = PublicRef(cat.id, ver.id, ver.seq)
     return ref
+
+
+@dataclass(frozen=True, slots=True)
+class PublicList:
+    """A catalog's public versions as this process last read them, and when."""
+
+    catalog: Catalog
+    versions: list[Version]
+    stamp: int  # lifecycle.publications_here() when read
+    read_at: float  # time.monotonic()
+
+
+def public_list(request: Request, slug: str) -> PublicList | None:
+    """Return the catalog's public versions from memory (no I/O) if they can still be trusted, else None.
+
+    A publication committed by this process makes them stale at once; one committed by another
+    process (another worker, the scheduler of another server) within the settings'
+    `public_list_seconds`, well inside the time public pages may be cached anyway (HTML_CACHE).
+    """
+    known: dict[str, PublicList] = request.app.state.public_lists
+    found = known.get(slug)
+    trusted: float = request.app.state.settings.public_list_seconds
+    fresh = found is not None and found.stamp == lifecycle.publications_here()
+    if found is None or not fresh or time.monotonic() - found.read_at > trusted:
+        return None
+    return found
+
+
+def remember_public_list(request: Request, catalog: Catalog, versions: list[Version]) -> None:
+    """Keep the catalog's public versions just read for public_list."""
+    known: dict[str, PublicList] = request.app.state.public_lists
+    known[catalog.slug] = PublicList(catalog, versions, lifecycle.publications_here(), time.monotonic())
+
+
+def cached_bytes_hit(request: Request, key: Hashable) -> bytes | None:
+    """Return the bytes cached under `key` if they are in memory, else None (never any I/O)."""
+    cache: PageCache = request.app.state.page_cache
+    body = cache.get(key)
+    return body if isinstance(body, bytes) else None
 
 
 def known_public(request: Request, slug: str, seq: int) -> PublicRef | None:

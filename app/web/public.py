@@ -18,9 +18,12 @@ from app.http.deps import SessionDep, SessionmakerDep
 from app.http.downloads import streamed_download
 from app.http.published import (
     cached_bytes,
+    cached_bytes_hit,
     cached_html,
     cached_html_hit,
     known_public,
+    public_list,
+    remember_public_list,
     resolve_public,
     streamed_html,
 )
@@ -37,13 +40,17 @@ def home(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/catalogs/{slug}", response_class=HTMLResponse)
-def catalog_latest(request: Request, slug: str, session: SessionDep) -> Response:
-    return _catalog_page(request, session, slug, None)
+async def catalog_latest(request: Request, slug: str) -> Response:
+    found = _page_from_memory(request, slug, None)
+    return found if found is not None else await run_in_threadpool(_catalog_page_read, request, slug, None)
 
 
 @router.get("/catalogs/{slug}/versions/{seq}", response_class=HTMLResponse)
-def catalog_version(request: Request, slug: str, seq: int, session: SessionDep) -> Response:
-    return _catalog_page(request, session, slug, seq)
+async def catalog_version(request: Request, slug: str, seq: int) -> Response:
+    """A public version as a tree. Like the fragment, answered from memory on the event loop when the
+    catalog's public versions and the version's tree are in memory; read in the threadpool otherwise."""
+    found = _page_from_memory(request, slug, seq)
+    return found if found is not None else await run_in_threadpool(_catalog_page_read, request, slug, seq)
 
 
 @router.get("/catalogs/{slug}/versions/{seq}/types/{uid}", response_class=HTMLResponse)
@@ -157,10 +164,29 @@ def _tree_html(request: Request, session: Session, cat: Catalog, ver: Version) -
     return render_bytes(request, "public/_tree.html", catalog=cat, version=ver, classes=classes)
 
 
+def _page_from_memory(request: Request, slug: str, seq: int | None) -> Response | None:
+    """Return the catalog page if everything it shows is in memory (no I/O), else None."""
+    known = public_list(request, slug)
+    if known is None or not known.versions:
+        return None
+    ver = known.versions[0] if seq is None else next((v for v in known.versions if v.seq == seq), None)
+    tree = None if ver is None else cached_bytes_hit(request, ("tree", ver.id))
+    if ver is None or tree is None:
+        return None
+    return _catalog_html(request, known.catalog, known.versions, ver, tree, None)
+
+
+def _catalog_page_read(request: Request, slug: str, seq: int | None) -> Response:
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    with sessions() as session:
+        return _catalog_page(request, session, slug, seq)
+
+
 def _catalog_page(
     request: Request, session: Session, slug: str, seq: int | None, *, open_uid: str | None = None
 ) -> Response:
     cat, versions = browse.public_versions(session, slug)
+    remember_public_list(request, cat, versions)
     ver = browse.pick_version(cat, versions, seq)
     tree = cached_bytes(request, ("tree", ver.id), lambda: _tree_html(request, session, cat, ver))
     if open_uid is not None:
@@ -170,6 +196,12 @@ def _catalog_page(
             lambda: _items_html(request, session, slug, ver.seq, open_uid),
         )
         tree = tree.replace(f"<!--items:{open_uid}-->".encode(), items)
+    return _catalog_html(request, cat, versions, ver, tree, open_uid)
+
+
+def _catalog_html(
+    request: Request, cat: Catalog, versions: list[Version], ver: Version, tree: bytes, open_uid: str | None
+) -> Response:
     return render(
         request,
         "public/catalog.html",

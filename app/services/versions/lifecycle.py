@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.calendar.days import CalendarYearMissing, WorkCalendar, add_working_days
 from app.clock import beijing_date, real_clock
 from app.db.models import Catalog, Version
+from app.db.on_commit import on_commit
 from app.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from app.services import access, audit
 from app.services.access import SCHEDULER, Actor
@@ -29,6 +30,19 @@ from app.services.search import worker as search_worker
 from app.workflow.states import VersionAction, VersionState, advance_version
 
 log = logging.getLogger(__name__)
+
+_published_here = 0  # publications this process committed: what it shows of public lists may be stale
+
+
+def publications_here() -> int:
+    """Return how many publications this process has committed (a stamp for in-memory copies)."""
+    return _published_here
+
+
+def _count_publication() -> None:
+    global _published_here
+    _published_here += 1
+
 
 # 示财购〔2025〕12号; brackets typed as [] or 【】 or () are accepted and written as 〔〕.
 DOC_NUMBER = re.compile(r"^(?P<org>[^\s〔〕]{1,30})〔(?P<year>\d{4})〕(?P<n>\d{1,5})号$")
@@ -210,6 +224,7 @@ def _publish(
     )
     _audit(session, actor, "version.publish", version, catalog, published_at=at.isoformat())
     search_worker.index_after_commit(session)  # public from now on, so searchable from now on
+    on_commit(session, _count_publication)
     session.commit()
     return version
 

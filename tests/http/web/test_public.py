@@ -7,6 +7,7 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.db.models import Version
 from tests.factories import ELDERLY, Item, published_catalog
 
@@ -285,3 +286,28 @@ def test_print_view_and_json_of_an_unpublished_version_are_not_found(
     assert "尚未公开的条目" not in client.get("/catalogs/ceshi/versions/1/print").text
     three_levels = client.get("/catalogs/ceshi/versions/1/print").text
     assert '<th scope="col">四级目录</th>' in three_levels  # ELDERLY has a 四级 sub-item
+
+
+def test_a_warm_catalog_page_reads_nothing_yet_shows_a_publication_at_once(
+    session: Session, settings: Settings
+) -> None:
+    from dataclasses import replace
+
+    from sqlalchemy import event
+
+    from app.main import create_app
+    from app.services.versions import lifecycle
+    from tests.factories import SYSTEM
+
+    published_catalog(session, ELDERLY, later=[Item("n1", "A06", "老年助餐服务点运营")], status="issued")
+    statements: list[str] = []
+    trusted = replace(settings, public_list_seconds=3600)  # as in production, but never expiring here
+    with TestClient(create_app(trusted)) as client:
+        engine = client.app.state.engine  # type: ignore[attr-defined]
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        assert "2024年版" in _text(client.get("/catalogs/ceshi").text)
+        read_first = len(statements)
+        assert "2024年版" in _text(client.get("/catalogs/ceshi").text)
+        assert len(statements) == read_first > 0  # the second answer came from memory
+        lifecycle.publish(session, "ceshi", 2, actor=SYSTEM)  # a publication by this process
+        assert "2025年版（第2版）" in _text(client.get("/catalogs/ceshi").text)  # shows at once
