@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
-from app.api.routes import router as api_router
+from app.api import routes as api_routes
 from app.config import Settings
 from app.db.engine import make_engine, make_sessionmaker
 from app.http import errors
@@ -17,7 +17,7 @@ from app.http.cache import PageCache
 from app.http.request_id import RequestIdMiddleware
 from app.services.search import worker as search_worker
 from app.services.versions import scheduler
-from app.web.routes import router as web_router
+from app.web import routes as web_routes
 from app.web.templating import make_environment
 
 DESCRIPTION = """政府购买服务指导性目录的公开数据接口。已公开的版本不会再改变：响应带强 ETag 与长缓存时间。
@@ -56,8 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(RequestIdMiddleware)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
-    app.include_router(api_router)
-    app.include_router(web_router)
+    for router in (*api_routes.ROUTERS, *web_routes.ROUTERS):
+        app.include_router(router)
     return app
 
 
