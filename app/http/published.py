@@ -8,6 +8,8 @@ rendered from it.
 from __future__ import annotations
 
 import gzip
+import os
+import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
@@ -22,6 +24,9 @@ from app.services.catalogs import browse
 from app.services.versions import lifecycle
 
 HTML_CACHE = "public, max-age=300"
+# Building a page is CPU work that holds the interpreter lock: threads beyond the cores only take it
+# from each other (and from the event loop). A burst of requests for one missing page builds it once.
+_BUILDERS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 STREAM_CHUNK = 64 * 1024
 KEEP_STREAMED_MAX = 32 * 1024 * 1024  # a city's printed catalog is ~2.5 MB; a province's is not kept
 
@@ -101,9 +106,13 @@ def cached_bytes(request: Request, key: Hashable, build: Callable[[], bytes]) ->
     """Return the bytes cached under `key`, building and remembering them on a miss."""
     cache: PageCache = request.app.state.page_cache
     body = cache.get(key)
-    if not isinstance(body, bytes):
-        body = build()
-        cache.put(key, body, len(body))
+    if isinstance(body, bytes):
+        return body
+    with _BUILDERS:
+        body = cache.get(key)  # built by another request while this one waited its turn
+        if not isinstance(body, bytes):
+            body = build()
+            cache.put(key, body, len(body))
     return body
 
 
@@ -142,7 +151,8 @@ def _representation(
         return entry
     body = cached_bytes(request, key, build)
     if gzipped:
-        body = gzip.compress(body, compresslevel=9, mtime=0)  # made once per version: spend the CPU
+        with _BUILDERS:
+            body = gzip.compress(body, compresslevel=9, mtime=0)  # made once per version: spend the CPU
     etag = strong_etag(*full_key)
     common = {"ETag": etag, "Cache-Control": HTML_CACHE, "Vary": "HX-Request, Accept-Encoding"}
     headers = {**common, "Content-Encoding": "gzip"} if gzipped else common
