@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,8 @@ from app.services.versions import scheduler
 from app.web import routes as web_routes
 from app.web.templating import make_environment
 
+SWITCH_INTERVAL = 0.001  # seconds a thread may hold the interpreter lock before another may take it
+
 DESCRIPTION = """政府购买服务指导性目录的公开数据接口。已公开的版本不会再改变：响应带强 ETag 与长缓存时间。
 
 Public API of the government procurement-of-services guidance catalog."""
@@ -32,6 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # A thread building a large file (an XLSX export) keeps the interpreter lock up to 5 ms at a
+        # time by default, and the event loop waits behind it: at 1 ms the loop's worst waits fell
+        # from 128 ms to 5 ms (bench/loop.py, docs/architecture.md "async or not").
+        sys.setswitchinterval(SWITCH_INTERVAL)
         sessions = app.state.sessions
         with scheduler.background_scheduler(sessions, enabled=settings.run_scheduler):
             yield

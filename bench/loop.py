@@ -70,12 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     rounds: dict[str, list[Phase]] = {name: [] for name in loads}
     with load.server(target, {"GUIDECAT_SCHEDULER": "0"}) as base:
         _get(base + fragment, HTMX)  # warm the cache: the quiet figure is a cache hit
-        for path in loads.values():
-            if path is not None:
-                _get(base + path, {})  # once before timing: the first build warms the database pages
+        for heavy in loads.values():
+            if heavy is not None:
+                _get(base + heavy, {})  # once before timing: the first build warms the database pages
         for _ in range(args.rounds):
-            for name, path in loads.items():
-                rounds[name].append(_phase(base, fragment, name, path, args.seconds))
+            for name, heavy in loads.items():
+                rounds[name].append(_phase(base, fragment, name, heavy, args.seconds))
     phases = {name: _median(name, runs) for name, runs in rounds.items()}
     _report(phases, target)
     return 0

@@ -20,7 +20,7 @@ import dataset
 import generate
 import one_catalog
 from changesets import Mix
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -28,11 +28,10 @@ from app.catalog.nodes import Level, NodeState
 from app.config import Settings
 from app.db import store
 from app.db.engine import make_engine, make_sessionmaker
-from app.db.models import Catalog, Department, Jurisdiction, Node, NodeRevision
+from app.db.models import Catalog, Department, Jurisdiction, Node, NodeRevision, Version
 from app.db.queries import in_version
 from app.formats.frameworks import load_framework
 from app.services.access import CLI as SYSTEM
-from app.services.catalogs import authoring as catalogs
 from app.services.catalogs import browse
 from app.services.drafts import changes as draft_changes
 from app.services.drafts import lifecycle as drafts
@@ -109,7 +108,11 @@ def second_version(
     version = outcome.version
     version.status, version.doc_number = "published", f"基准财购〔2026〕{version.seq}号"
     version.issued_on, version.published_at = date(2026, 9, 1), datetime(2026, 9, 8, 1, 30, tzinfo=UTC)
-    catalogs.supersede_older(session, catalog.id, version.seq)
+    session.execute(  # what publishing does to the older versions, without indexing them for search
+        update(Version)
+        .where(Version.catalog_id == catalog.id, Version.seq < version.seq, Version.status == "published")
+        .values(status="superseded")
+    )
     session.commit()
     return seconds
 

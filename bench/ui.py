@@ -29,14 +29,15 @@ from typing import Any
 
 import benchdb
 import load
-from app.services.versions.schedule import beijing_date, real_clock
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from app.clock import beijing_date, real_clock
 from app.config import PROJECT_ROOT
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.models import Department, Node, NodeRevision
+from app.services.access import CLI
 from app.services.demo import load_demo
 from app.services.people import accounts as people
 
@@ -161,7 +162,7 @@ def build(url: str) -> dict[str, dict[str, str]]:
     try:
         with make_sessionmaker(engine)() as s:
             load_demo(s, PROJECT_ROOT / "catalogs")
-            return {u: {"Authorization": f"Bearer {people.create_token(s, u)}"} for u in PASSWORDS}
+            return {u: {"Authorization": f"Bearer {people.create_token(s, u, actor=CLI)}"} for u in PASSWORDS}
     finally:
         engine.dispose()
 
