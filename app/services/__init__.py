@@ -1,1 +1,2 @@
-"""Use cases: one function each, owning its transaction, its checks and its audit event."""
+"""Use cases by noun (catalogs, versions, drafts, review, merging, …): each mutation one function that
+checks its actor, writes, audits and commits once; reads build what a page or an answer shows."""

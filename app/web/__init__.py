@@ -1,1 +1,1 @@
-"""HTML pages (Jinja2 + htmx), the templating setup and the one error handler."""
+"""HTML pages (Jinja2 + htmx): routes by area, the templates, and how their forms answer (forms.py)."""
