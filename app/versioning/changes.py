@@ -45,14 +45,19 @@ class FieldChange:
 
 
 @dataclass(frozen=True, slots=True)
-class Added:
+class _WholeNode:
+    """A change of a whole node: it came (Added) or went (Removed) with this state."""
+
     state: NodeState
 
     @property
     def uid(self) -> str:
-        """Return the uid of the added node."""
+        """Return the uid of the node."""
         return self.state.uid
 
+
+@dataclass(frozen=True, slots=True)
+class Added(_WholeNode):
     @property
     def label(self) -> str:
         """Return the Chinese label of the change."""
@@ -60,14 +65,7 @@ class Added:
 
 
 @dataclass(frozen=True, slots=True)
-class Removed:
-    state: NodeState
-
-    @property
-    def uid(self) -> str:
-        """Return the uid of the removed node."""
-        return self.state.uid
-
+class Removed(_WholeNode):
     @property
     def label(self) -> str:
         """Return the Chinese label of the change."""

@@ -47,23 +47,13 @@ MAX_SCREEN_ITEMS = 5000
 
 
 @dataclass(frozen=True, slots=True)
-class ItemFinding:
+class ItemFinding(Finding):
     """A finding on one item of a draft, with the item's code and name and any override's reason."""
 
     uid: str
     node_id: int
     code: str
     name: str
-    rule_id: str
-    head: int
-    article: str
-    severity: Severity
-    field: Field
-    match: str
-    start: int
-    end: int
-    explanation: str
-    rules_version: str
     override: str | None = None  # the finance reviewer's reason, when the finding was overridden
 
     @property
