@@ -55,6 +55,7 @@ def _diff(args: argparse.Namespace, settings: Settings) -> int:
     from app.services.catalogs import browse, history
     from app.services.versions import lifecycle
 
+    history.ordered_pair(args.from_, args.to)
     for session in session_for(settings):
         catalog = browse.catalog(session, args.catalog)
         a = lifecycle.get_version(session, args.catalog, args.from_)

@@ -2,7 +2,9 @@
 "what changed" page, the API and the CSV change table (对照表) all show.
 
 A node that moved and was renamed yields Moved + Modified; a code-only change under the same
-parent yields Renumbered. Parent and code never appear in Modified.
+parent yields Renumbered. Parent and code never appear in Modified. The sort key is bookkeeping,
+not content: a change of it is Reordered, never Modified, and it is shown (排序调整) only where
+the node stayed under its parent (a moved node's new position is part of the move).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from app.catalog.nodes import NodeState
 
 # The content of a node: everything but its uid.
 CONTENT_FIELDS = ("parent", "level", "code", "name", "description", "department", "sort_key", "attrs")
-# What Modified reports; parent and code belong to Moved and Renumbered.
-MODIFIED_FIELDS = ("level", "name", "description", "department", "sort_key", "attrs")
+# What Modified reports; parent and code belong to Moved and Renumbered, sort_key to Reordered.
+MODIFIED_FIELDS = ("level", "name", "description", "department", "attrs")
 
 _modified = attrgetter(*MODIFIED_FIELDS)
 
@@ -109,7 +111,25 @@ class Renumbered:
         return "重新编号"
 
 
-Change = Added | Removed | Modified | Moved | Renumbered
+@dataclass(frozen=True, slots=True)
+class Reordered:
+    uid: str
+    old_sort_key: int
+    new_sort_key: int
+    moved: bool  # the node also moved: its new position is the move's, nothing to show on its own
+
+    @property
+    def label(self) -> str:
+        """Return the Chinese label of the change."""
+        return "排序调整"
+
+    @property
+    def shown(self) -> bool:
+        """Return whether a reader is told of it: only where the node stayed under its parent."""
+        return not self.moved
+
+
+Change = Added | Removed | Modified | Moved | Renumbered | Reordered
 
 
 def node_changes(old: NodeState, new: NodeState) -> list[Change]:
@@ -119,6 +139,8 @@ def node_changes(old: NodeState, new: NodeState) -> list[Change]:
         changes.append(Moved(new.uid, old.parent, new.parent, old.code, new.code))
     elif old.code != new.code:
         changes.append(Renumbered(new.uid, old.code, new.code))
+    if old.sort_key != new.sort_key:
+        changes.append(Reordered(new.uid, old.sort_key, new.sort_key, moved=old.parent != new.parent))
     before, after = _modified(old), _modified(new)
     if before != after:  # one tuple comparison; field by field only where something changed
         fields = [

@@ -14,7 +14,16 @@ from typing import Any
 
 from app.catalog.nodes import NodeState
 from app.errors import Conflict
-from app.versioning.changes import Added, Change, Modified, Moved, Removed, Renumbered, node_changes
+from app.versioning.changes import (
+    Added,
+    Change,
+    Modified,
+    Moved,
+    Removed,
+    Renumbered,
+    Reordered,
+    node_changes,
+)
 from app.versioning.snapshot import Snapshot, TreeKey, TreeKeys, changed_uids
 
 
@@ -73,6 +82,10 @@ def _apply_one(result: dict[str, NodeState], change: Change) -> None:
             current = _current(result, uid)
             _expect(uid, "编码已变化", holds=current.code == old_code)
             result[uid] = replace(current, code=new_code)
+        case Reordered(uid, old_sort_key, new_sort_key, _):
+            current = _current(result, uid)
+            _expect(uid, "排序已变化", holds=current.sort_key == old_sort_key)
+            result[uid] = replace(current, sort_key=new_sort_key)
 
 
 def _current(result: dict[str, NodeState], uid: str) -> NodeState:

@@ -16,6 +16,7 @@ from app.http import downloads
 from app.http.cache import IMMUTABLE, strong_etag
 from app.http.deps import SessionDep, SessionmakerDep
 from app.http.downloads import streamed_download
+from app.http.errors import Refusal, refuse_in_place
 from app.http.published import (
     cached_bytes,
     cached_bytes_hit,
@@ -104,6 +105,12 @@ def changes_page(
     cat, versions = browse.public_versions(session, slug)
     if older is None and newer is None and len(versions) < 2:  # nothing to compare yet: say so
         return render(request, "public/changes.html", catalog=cat, versions=versions, pair=None)
+
+    def answer(refusal: Refusal) -> Response:  # two versions the wrong way round: the form says so
+        context = {"catalog": cat, "versions": versions, "pair": None, "asked": (older, newer)}
+        return render(request, "public/changes.html", status_code=refusal.status, refusal=refusal, **context)
+
+    refuse_in_place(request, "compare", answer)
     a, b = history.public_pair(session, cat, older, newer)
     body = cached_bytes(request, ("changes", a.id, b.id), lambda: _changes_html(request, session, cat, a, b))
     return render(

@@ -30,7 +30,7 @@ from app.services.exports import files as exports
 from app.services.exports.rows import ITEM_LEVELS, entries
 from app.services.screening.rules import current_matcher
 
-KIND_ORDER = ("新增", "撤销", "更名", "移动", "重新编号", "内容调整")
+KIND_ORDER = ("新增", "撤销", "更名", "移动", "重新编号", "排序调整", "内容调整")
 MAIN_KINDS = frozenset(("新增", "撤销", "更名", "移动", "内容调整"))  # counted even when none happened
 SHOWN_FIELDS = {"name": "名称", "description": "服务内容", "department": "购买主体", "level": "层级"}
 
@@ -80,7 +80,7 @@ class ClassGroup:
 class ChangesView:
     older: Version
     newer: Version
-    summary: list[tuple[str, int]]  # (kind, number of nodes) in KIND_ORDER
+    summary: list[tuple[str, int]]  # (kind, number of nodes) in KIND_ORDER; each node counted once
     total: int
     groups: list[ClassGroup]
 
@@ -111,9 +111,9 @@ def changes_view(session: Session, cat: Catalog, older: Version, newer: Version)
     replaced = replacements(rows)
     counts = dict.fromkeys(KIND_ORDER, 0)
     groups: dict[tuple[str, str], list[ChangeLine]] = {}
-    for r in rows:
-        for kind in r.kinds:
-            counts[kind] = counts.get(kind, 0) + 1
+    for r in rows:  # a node counts once, under its first kind: the counters add up to the heading
+        first = min(r.kinds, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else len(KIND_ORDER))
+        counts[first] = counts.get(first, 0) + 1
         line = ChangeLine(
             r, _department(r, departments), _row_deltas(r, comparison, departments), replaced.get(r.uid, ())
         )

@@ -11,9 +11,9 @@ from app.catalog.nodes import NodeState
 from app.clock import end_of_day
 from app.db import draft_store, queries, store
 from app.db.models import Catalog, Draft, Version
-from app.errors import NotFound
+from app.errors import InvalidInput, NotFound
 from app.formats.sheets import collector_paused
-from app.versioning.changes import Change, Modified
+from app.versioning.changes import Change, Modified, Reordered
 from app.versioning.diff import diff
 
 
@@ -41,7 +41,11 @@ def _closed(
 
 
 def compare_versions(session: Session, catalog: Catalog, a: Version, b: Version) -> Comparison:
-    """Return how version `a` became `b`, reading only the revisions that start or end between them."""
+    """Return how version `a` became `b`, reading only the revisions that start or end between them.
+
+    Either way round: `a` newer than `b` gives the changes that undo them (see `ordered_pair` for
+    what people may ask to compare).
+    """
     # Thousands of states and changes, no reference cycles: the cyclic collector would only
     # walk the process's live objects again and again (a quarter of a 650k-node diff's time).
     with collector_paused():
@@ -69,6 +73,13 @@ def compare_draft(session: Session, draft: Draft) -> Comparison:
     )
 
 
+def ordered_pair(a: int, b: int) -> None:
+    """Raise InvalidInput when `a` is newer than `b`: read that way round, what `b` withdrew would
+    show as 新增 (a version compared with itself simply shows no change)."""
+    if a > b:
+        raise InvalidInput(f"请把较早的版本放在前面：比较第{b}版 → 第{a}版，而不是第{a}版 → 第{b}版")
+
+
 def public_pair(session: Session, catalog: Catalog, a: int | None, b: int | None) -> tuple[Version, Version]:
     """Return public versions `a` and `b` (default: the newest and the one before it), or raise NotFound."""
     public = queries.versions(session, catalog.id)
@@ -81,6 +92,7 @@ def public_pair(session: Session, catalog: Catalog, a: int | None, b: int | None
         if not older:
             raise NotFound(f"第{b}版之前没有已公开的版本可以比较")
         a = older[0].seq
+    ordered_pair(a, b)
     by_seq = {v.seq: v for v in public}
     for seq in (a, b):
         if seq not in by_seq:
@@ -94,7 +106,7 @@ def public_pair(session: Session, catalog: Catalog, a: int | None, b: int | None
 @dataclass(frozen=True, slots=True)
 class ChangeRow:
     uid: str
-    kinds: tuple[str, ...]  # 新增 / 撤销 / 移动 / 重新编号 / 更名 / 内容调整
+    kinds: tuple[str, ...]  # 新增 / 撤销 / 移动 / 重新编号 / 排序调整 / 更名 / 内容调整
     old: NodeState | None
     new: NodeState | None
     fields: tuple[str, ...]  # labels of the fields that changed
@@ -116,7 +128,9 @@ def rows(comparison: Comparison) -> list[ChangeRow]:
         grouped.setdefault(uid, []).append(change)
     out = []
     for uid in order:
-        changes = grouped[uid]
+        changes = [c for c in grouped[uid] if not isinstance(c, Reordered) or c.shown]
+        if not changes:  # only a moved node's new sort key: nothing a reader is told of
+            continue
         fields = tuple(f.label for c in changes if isinstance(c, Modified) for f in c.fields)
         out.append(
             ChangeRow(
@@ -191,6 +205,7 @@ def item_history(session: Session, catalog: Catalog, uid: str) -> list[HistoryEn
         kinds = tuple(
             c.label
             for c in diff({} if previous is None else {uid: previous}, {} if state is None else {uid: state})
+            if not isinstance(c, Reordered) or c.shown
         )
         entries.append(HistoryEntry(version, state, kinds))
         previous = state

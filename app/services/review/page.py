@@ -23,9 +23,16 @@ from app.services.review.queue import (
 )
 from app.services.screening import drafts as screening
 from app.services.screening.drafts import ItemFinding
-from app.versioning.changes import Added, Change, Modified, Moved, Removed, Renumbered
+from app.versioning.changes import Added, Change, Modified, Moved, Removed, Renumbered, Reordered
 
-BADGES = {"新增": "added", "撤销": "removed", "移动": "moved", "修改": "modified", "重新编号": "recoded"}
+BADGES = {
+    "新增": "added",
+    "撤销": "removed",
+    "移动": "moved",
+    "修改": "modified",
+    "重新编号": "recoded",
+    "排序调整": "reordered",
+}
 
 
 class Show(StrEnum):
@@ -78,6 +85,11 @@ class ReviewPage:
     tree: list[TreeNode]
     types: list[tuple[str, str]]  # (uid, "code name") of the types the draft touches
     counts: dict[str, int]
+
+    @property
+    def count_badges(self) -> list[tuple[str, str, int]]:
+        """Return each kind of change with its badge's CSS name and how many nodes show it."""
+        return [(text, BADGES[text], n) for text, n in self.counts.items()]
     findings: int
     shown: int
     show: Show
@@ -209,6 +221,8 @@ class DiffTree:
         node.findings = list(self.found.get(uid, []))
         node.comments = self.said.get(uid, [])
         for change in self.changes.get(uid, []):
+            if isinstance(change, Reordered) and not change.shown:
+                continue  # a moved node's new sort key: the move says it all
             text = {Modified: "修改", Renumbered: "重新编号"}.get(type(change), change.label)
             if text not in (t for t, _ in node.badges):
                 node.badges.append((text, BADGES[text]))

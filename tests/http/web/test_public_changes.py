@@ -222,3 +222,44 @@ def test_replacement_rule(added: NodeState, *, replaced: bool) -> None:
         ChangeRow("kept", ("更名",), OLD, replace(OLD, name="x"), ("名称",)),  # a rename replaces nothing
     ]
     assert replacements(rows) == ({"old": (added,)} if replaced else {})
+
+
+def test_a_move_is_only_a_move_and_the_counters_add_up_to_the_heading(
+    client: TestClient, session: Session
+) -> None:
+    built = published_catalog(session, ELDERLY)
+    states = dict(built.states)
+    i1, i2, a05 = built.uid("i1"), built.uid("i2"), built.type_uid("A05")
+    # moved under another type, which gives it a new sort key there: bookkeeping, not content
+    states[i2] = replace(states[i2], parent=a05, code="A05009", sort_key=states[i2].sort_key + 2630)
+    # moved and renamed: two kinds on one item, still one item in the counts
+    states[i1] = replace(states[i1], parent=a05, code="A05010", name="社区居家养老上门服务", sort_key=9000)
+    next_version(session, built, states)
+    html = client.get("/catalogs/ceshi/changes").text
+    heading = int(re.search(r"：(\d+)个目录条目有变动", html).group(1))  # type: ignore[union-attr]
+    counters = {kind: int(n) for n, kind in re.findall(r'<span class="n">(\d+)</span> (\S+)</li>', html)}
+    assert heading == 2
+    assert sum(counters.values()) == heading
+    assert counters["内容调整"] == 0
+    text = _text(_main(html))
+    assert "移动 A05009" in text
+    table = client.get("/api/v1/catalogs/ceshi/diff?from=1&to=2&format=csv").content.decode("utf-8-sig")
+    moved = next(row for row in csv.reader(io.StringIO(table)) if row[-1] == i2)
+    assert (moved[0], moved[6]) == ("移动", "")  # 变动类型 and 调整内容: no 排序, no 内容调整
+
+
+def test_a_reversed_range_is_refused_never_shown_as_its_mirror(client: TestClient, session: Session) -> None:
+    built = published_catalog(session, ELDERLY)
+    states = {u: s for u, s in built.states.items() if u != built.uid("i4")}  # version 2 withdraws i4
+    next_version(session, built, states)
+    page = client.get("/catalogs/ceshi/changes?from=2&to=1")
+    assert page.status_code == 422
+    text = _text(_main(page.text))
+    assert "请把较早的版本放在前面：比较第1版 → 第2版" in text
+    assert "新增" not in text  # the withdrawn item is not offered as new
+    assert '<option value="2" selected>' in page.text.split('id="compare-from"', 1)[1]  # the form as asked
+    api = client.get("/api/v1/catalogs/ceshi/diff?from=2&to=1")
+    assert api.status_code == 422
+    assert "较早的版本" in api.json()["error"]["message"]
+    forward = _text(_main(client.get("/catalogs/ceshi/changes?from=1&to=2").text))
+    assert "撤销" in forward

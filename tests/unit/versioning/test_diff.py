@@ -9,7 +9,7 @@ import pytest
 
 from app.catalog.nodes import Level, NodeState
 from app.errors import Conflict
-from app.versioning.changes import Added, Change, FieldChange, Modified, Moved, Removed, Renumbered
+from app.versioning.changes import Added, Change, FieldChange, Modified, Moved, Removed, Renumbered, Reordered
 from app.versioning.diff import apply, diff
 
 Snapshot = dict[str, NodeState]
@@ -119,11 +119,9 @@ CASES: list[tuple[str, Callable[[Snapshot], Snapshot], list[Change]]] = [
     (
         "sort key orders siblings before code",
         lambda b: edit(edit(b, "i-inst", sort_key=-1, name="养老机构服务"), "i-home", name="居家养老"),
-        [
-            Modified(
-                "i-inst",
-                (FieldChange("name", "机构养老服务", "养老机构服务"), FieldChange("sort_key", 0, -1)),
-            ),
+        [  # the sort key is bookkeeping: Reordered, never a field of Modified
+            Reordered("i-inst", 0, -1, moved=False),
+            Modified("i-inst", (FieldChange("name", "机构养老服务", "养老机构服务"),)),
             Modified("i-home", (FieldChange("name", "社区居家养老服务", "居家养老"),)),
         ],
     ),
@@ -196,3 +194,16 @@ def test_field_change_names_its_field_in_chinese() -> None:
 def test_apply_refuses_a_change_that_does_not_fit(changes: list[Change]) -> None:
     with pytest.raises(Conflict, match="变更无法应用"):
         apply(BASE, changes)
+
+
+def test_a_move_is_a_move_and_its_new_sort_key_no_content_change() -> None:
+    # Moving an item under another type gives it a sort key there: bookkeeping, not content.
+    home = BASE["i-home"]
+    target = edit(BASE, "i-home", parent="t-edu", code="B01001", sort_key=home.sort_key + 15040)
+    changes = diff(BASE, target)
+    assert [type(c) for c in changes] == [Moved, Reordered]
+    reordered = changes[1]
+    assert isinstance(reordered, Reordered)
+    assert not reordered.shown
+    assert not any(isinstance(c, Modified) for c in changes)
+    assert apply(BASE, changes) == target
