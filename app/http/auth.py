@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.db.models import User
-from app.errors import Forbidden, NotFound, Unauthenticated
+from app.errors import Forbidden, Unauthenticated
 from app.http import sessions
 from app.http.deps import SessionDep
 from app.services.people.accounts import session_fingerprint, user_for_token
@@ -77,11 +77,13 @@ async def signed_in_finance(user: MaybeUser) -> User:
 FinanceUser = Annotated[User, Depends(signed_in_finance)]
 
 
-async def signed_in_or_hidden(user: MaybeUser) -> User:
-    """Return the signed-in user; to anyone else what lies behind does not exist (404, not 401/403)."""
+async def signed_in(user: MaybeUser) -> User:
+    """Return the signed-in user; nobody (or an ended session, an invalid token) is Unauthenticated:
+    a page sends them to sign in and back, the API answers 401. What a signed-in user may not see
+    still answers 404 (the services' NotFound)."""
     if user is None:
-        raise NotFound("页面不存在")
+        raise Unauthenticated("请先登录：会话已结束或尚未登录")
     return user
 
 
-SignedIn = Annotated[User, Depends(signed_in_or_hidden)]
+SignedIn = Annotated[User, Depends(signed_in)]

@@ -6,10 +6,11 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -24,6 +25,7 @@ from app.errors import (
     Throttled,
     Unauthenticated,
 )
+from app.http import urls
 from app.http.rendering import is_fragment_request, render
 
 log = logging.getLogger(__name__)
@@ -135,10 +137,30 @@ async def on_catalog_error(request: Request, exc: Exception) -> Response:
         in_place = await run_in_threadpool(_answer_in_place, request, answer, refusal)
         if in_place is not None:
             return in_place
+    if isinstance(exc, Unauthenticated) and not request.url.path.startswith("/api/"):
+        return _to_sign_in(request)
     response = _answer(request, status, exc.code, exc.message, exc.details)
     if isinstance(exc, Unauthenticated):
         response.headers["WWW-Authenticate"] = "Bearer"
     return response
+
+
+def _to_sign_in(request: Request) -> Response:
+    """Send someone whose session ended to sign in, and back to the page they were on afterwards.
+
+    A page (GET) comes back to itself; a form posted without JavaScript to the page it was posted
+    from; htmx is told to load the sign-in page (HX-Redirect) instead of swapping in an answer.
+    """
+    if is_fragment_request(request):
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        target = urls.sign_in(urlunsplit(("", "", page.path or "/desk", page.query, "")))
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    if request.method in ("GET", "HEAD"):
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(urls.sign_in(here), status_code=303)
+    came_from = urlsplit(request.headers.get("referer", ""))
+    back = came_from.path if came_from.netloc in ("", request.url.netloc) and came_from.path else "/desk"
+    return RedirectResponse(urls.sign_in(back), status_code=303)
 
 
 def _answer_in_place(request: Request, answer: RefusalAnswer, refusal: Refusal) -> Response | None:

@@ -13,6 +13,17 @@ def home() -> str:
     return "/"
 
 
+def safe_next(target: str) -> str:
+    """Return `target` if it is a path on this site, else the desk: a sign-in never redirects away."""
+    on_site = target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target
+    return target if on_site else "/desk"
+
+
+def sign_in(next_path: str) -> str:
+    """Return the sign-in page that comes back to `next_path` (a path on this site) afterwards."""
+    return f"/login?next={quote(safe_next(next_path))}"
+
+
 def catalog(slug: str) -> str:
     return f"/catalogs/{quote(slug)}"
 

@@ -20,6 +20,7 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.errors import InvalidInput
+from app.http import urls
 from app.http.errors import NO_REFUSAL, Refusal, refuse_in_place
 from app.http.rendering import is_fragment_request, render
 
@@ -89,7 +90,7 @@ def parse_date(text: str, what: str) -> date:
 
 def to_login(path: str) -> Response:
     """Return a redirect to the sign-in page that comes back to `path`."""
-    return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+    return RedirectResponse(urls.sign_in(path), status_code=303)
 
 
 def login(request: Request) -> Response:

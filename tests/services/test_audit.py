@@ -62,7 +62,7 @@ def test_filters_and_csv(client: TestClient, w: World) -> None:
 
 
 @pytest.mark.parametrize(
-    ("who", "status"), [(None, 404), ("minzheng", 403), ("reviewer", 403), ("sysadmin", 403), ("admin", 200)]
+    ("who", "status"), [(None, 401), ("minzheng", 403), ("reviewer", 403), ("sysadmin", 403), ("admin", 200)]
 )
 def test_only_the_finance_admin_reads_the_trail(
     client: TestClient, w: World, who: str | None, status: int

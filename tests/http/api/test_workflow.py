@@ -35,14 +35,14 @@ def _edit(client: TestClient, w: World, draft: dict[str, Any], who: str | None, 
     return client.patch(url, json={"name": name, "lock_version": lock}, headers=w.auth(who)).status_code
 
 
-@pytest.mark.parametrize(("who", "status"), list(zip(ROLES, [404, 200, 404, 200, 200, 404], strict=True)))
+@pytest.mark.parametrize(("who", "status"), list(zip(ROLES, [401, 200, 404, 200, 200, 404], strict=True)))
 def test_who_sees_a_departments_draft(client: TestClient, w: World, who: str | None, status: int) -> None:
     draft = _draft(client, w)
     assert client.get(f"/api/v1/drafts/{draft['id']}", headers=w.auth(who)).status_code == status
     assert client.get(f"/api/v1/drafts/{draft['id']}/comments", headers=w.auth(who)).status_code == status
 
 
-@pytest.mark.parametrize(("who", "status"), list(zip(ROLES, [404, 200, 404, 200, 200, 404], strict=True)))
+@pytest.mark.parametrize(("who", "status"), list(zip(ROLES, [401, 200, 404, 200, 200, 404], strict=True)))
 def test_who_edits_the_departments_own_item(
     client: TestClient, w: World, who: str | None, status: int
 ) -> None:
@@ -153,7 +153,7 @@ def test_review_rules(client: TestClient, w: World) -> None:
     assert (merged.status_code, merged.json()["merged"], merged.json()["version"]) == (200, True, 2)
 
 
-@pytest.mark.parametrize(("who", "status"), list(zip(ROLES, [404, 403, 403, 403, 200, 403], strict=True)))
+@pytest.mark.parametrize(("who", "status"), list(zip(ROLES, [401, 403, 403, 403, 200, 403], strict=True)))
 def test_only_the_finance_admin_issues(client: TestClient, w: World, who: str | None, status: int) -> None:
     draft = _draft(client, w)
     assert _edit(client, w, draft, "minzheng", "i1", "社区居家养老上门服务") == 200

@@ -315,9 +315,33 @@ def test_another_departments_draft_does_not_exist_for_you(client: TestClient, w:
 
 
 @pytest.mark.usefixtures("w")
-def test_anonymous_gets_nothing(client: TestClient) -> None:
-    assert client.get("/drafts/1").status_code == 404
-    assert client.get("/drafts/new").status_code == 404
+def test_an_ended_session_goes_to_sign_in_and_back_never_to_a_404(client: TestClient) -> None:
+    page = client.get("/drafts/1?show=all", follow_redirects=False)
+    assert (page.status_code, page.headers["location"]) == (303, "/login?next=/drafts/1%3Fshow%3Dall")
+    assert client.get("/drafts/new", follow_redirects=False).headers["location"] == "/login?next=/drafts/new"
+    # htmx (saving in the editor after the session ended): told to load the sign-in page
+    saved = client.post(
+        "/drafts/1/items/x",
+        data={"name": "社区居家养老上门服务", "lock": 1},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/drafts/1#item-x"},
+    )
+    assert (saved.status_code, saved.headers["HX-Redirect"]) == (401, "/login?next=/drafts/1")
+    assert "页面不存在" not in saved.text
+    # a plain form post goes back to the page it came from, after signing in
+    posted = client.post(
+        "/drafts/1/submit",
+        data={"lock": 1},
+        headers={"referer": "http://testserver/drafts/1"},
+        follow_redirects=False,
+    )
+    assert (posted.status_code, posted.headers["location"]) == (303, "/login?next=/drafts/1")
+    elsewhere = client.post(
+        "/drafts/1/submit",
+        data={"lock": 1},
+        headers={"referer": "https://evil.example/x"},
+        follow_redirects=False,
+    )
+    assert elsewhere.headers["location"] == "/login?next=/desk"  # never back to another site
 
 
 def test_stale_lock_answers_409_naming_what_changed(editor: tuple[TestClient, str, int], w: World) -> None:

@@ -330,7 +330,9 @@ def test_api_schedules_and_cancels(session: Session, s: Setup, on_feb_2: TestCli
     issue(session)
     url = "/api/v1/catalogs/ceshi/versions/2/schedule"
     body = {"publish_on": "2026-02-11"}
-    assert on_feb_2.put(url, json=body).status_code == 404  # anonymous: it does not exist
+    anonymous = on_feb_2.put(url, json=body)
+    assert anonymous.status_code == 401  # sign in first: an ended session must not look like a wrong URL
+    assert anonymous.headers["WWW-Authenticate"] == "Bearer"
     assert on_feb_2.put(url, json=body, headers=s.tokens["reviewer"]).status_code == 403
     done = on_feb_2.put(url, json=body, headers=s.tokens["admin"])
     assert done.status_code == 200, done.text
