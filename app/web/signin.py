@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
-from app.db.models import User
-from app.errors import CatalogError, NotFound, Unauthenticated
+from app.errors import CatalogError, Unauthenticated
 from app.http import sessions, urls
 from app.http.auth import MaybeUser, current_user
 from app.http.deps import SessionDep, Today
 from app.http.errors import status_of
 from app.http.rendering import render
-from app.services.merging import merge as merging
 from app.services.people import accounts as people
 from app.services.review import desk as desks
-from app.services.review import workflow as review
 from app.services.versions import board as publication_board
 from app.services.versions.board import BoardState
-from app.workflow.states import DraftAction, allowed_actions
 
 router = APIRouter(include_in_schema=False)
 
@@ -85,36 +79,4 @@ def desk_page(request: Request, session: SessionDep, user: MaybeUser, today: Tod
     )
     overdue = sum(1 for r in rows if r.standing.state is BoardState.OVERDUE)
     desk = desks.desk(session, user)
-    actions = {
-        r.draft.id: [a for a in allowed_actions(r.state, desk.role) if a in PAGE_ACTIONS]
-        for r in [*desk.mine, *desk.queue, *desk.approved]
-    }
-    return render(request, "desk/index.html", user=user, desk=desk, overdue=overdue, actions=actions)
-
-
-@router.post("/drafts/{draft_id}/actions/{action}")
-def draft_action(
-    draft_id: int,
-    action: DraftAction,
-    session: SessionDep,
-    user: MaybeUser,
-    lock_version: Annotated[int, Form()],
-    reason: Annotated[str, Form()] = "",
-) -> Response:
-    """Take a review action from a page's button (the same services as the API); back to the desk."""
-    if user is None:
-        raise NotFound("页面不存在")
-    act = PAGE_ACTIONS.get(action)
-    if act is None:
-        raise NotFound("页面不存在")
-    act(session, draft_id, user, lock_version, reason)
-    return RedirectResponse(f"/desk#draft-{draft_id}", status_code=303)
-
-
-PAGE_ACTIONS: dict[DraftAction, Callable[[Session, int, User, int, str], object]] = {
-    DraftAction.SUBMIT: lambda s, d, u, lock, _r: review.submit(s, d, actor=u, lock=lock),
-    DraftAction.RETURN: lambda s, d, u, lock, r: review.return_draft(s, d, reason=r, actor=u, lock=lock),
-    DraftAction.APPROVE: lambda s, d, u, lock, _r: review.approve(s, d, actor=u, lock=lock),
-    DraftAction.WITHDRAW: lambda s, d, u, lock, _r: review.withdraw(s, d, actor=u, lock=lock),
-    DraftAction.MERGE: lambda s, d, u, _lock, _r: merging.merge_draft(s, d, actor=u),
-}
+    return render(request, "desk/index.html", user=user, desk=desk, overdue=overdue)

@@ -90,6 +90,7 @@ class ReviewPage:
     def count_badges(self) -> list[tuple[str, str, int]]:
         """Return each kind of change with its badge's CSS name and how many nodes show it."""
         return [(text, BADGES[text], n) for text, n in self.counts.items()]
+
     findings: int
     shown: int
     show: Show
