@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from app.api.schemas import ErrorOut
 from app.db.models import Version
 from app.http.auth import SignedIn
-from app.http.deps import SessionDep
+from app.http.deps import SessionDep, Today
 from app.services.versions import lifecycle
 
 router = APIRouter(
@@ -23,7 +23,10 @@ router = APIRouter(
 
 class IssueIn(BaseModel):
     doc_number: str = Field(description="文号，如 示财购〔2025〕12号")
-    issued_on: date
+    issued_on: date = Field(description="印发日期：不晚于今天，不早于上一版的印发日期")
+    confirm_unusual_date: bool = Field(
+        default=False, description="印发日期早于今天 30 天以上时须为 true（确认不是笔误）"
+    )
 
 
 def _out(v: Version) -> dict[str, Any]:
@@ -41,10 +44,14 @@ def _out(v: Version) -> dict[str, Any]:
 @router.post(
     "/catalogs/{slug}/versions/{seq}/issue", summary="印发（财政管理员）：记录文号与日期，版本从此不可更改"
 )
-def issue(slug: str, seq: int, body: IssueIn, session: SessionDep, user: SignedIn) -> dict[str, Any]:
-    return _out(
-        lifecycle.issue(session, slug, seq, doc_number=body.doc_number, on=body.issued_on, actor=user)
-    )
+def issue(
+    slug: str, seq: int, body: IssueIn, session: SessionDep, user: SignedIn, today: Today
+) -> dict[str, Any]:
+    version = lifecycle.issue(
+        session, slug, seq, doc_number=body.doc_number, on=body.issued_on, today=today, actor=user,
+        unusual_date_confirmed=body.confirm_unusual_date,
+    )  # fmt: skip
+    return _out(version)
 
 
 @router.post("/catalogs/{slug}/versions/{seq}/publish", summary="公开（财政管理员）")

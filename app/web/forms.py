@@ -36,10 +36,28 @@ class Outcome:
     changed: str
 
 
+@dataclass(frozen=True, slots=True)
+class Confirming:
+    """A form that cannot be undone, shown back with what it would do before anything is written."""
+
+    key: str  # which form
+    plan: Any  # what the service says it would do (lifecycle.IssuePlan, PublishPlan …)
+
+
+def ask_first(
+    request: Request, view: View, *, key: str, form: Mapping[str, str], plan: Callable[[], object]
+) -> Response:
+    """Answer an irreversible form with `view` showing what `plan()` says it would do, and a confirm
+    button; a refusal of `plan` comes back in place like any other."""
+    refuse_in_place(request, key, lambda refusal: view(refusal=refusal), **form)
+    return view(confirming=Confirming(key, plan()))
+
+
 def show(request: Request, page: str, partial: str, *, status_code: int = 200, **context: Any) -> Response:
     """Return the whole `page`, or only its `partial` when htmx asked for a fragment."""
     fragment = is_fragment_request(request)
-    extras = {"refusal": NO_REFUSAL, "changed": None, "toast": None, "fragment": fragment} | context
+    extras = {"refusal": NO_REFUSAL, "changed": None, "toast": None, "fragment": fragment, "confirming": None}
+    extras |= context
     return render(
         request, partial if fragment else page, status_code=status_of(extras, status_code), **extras
     )

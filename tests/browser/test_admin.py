@@ -66,6 +66,12 @@ def test_admin_issues_then_publishes_a_version(
 
     row.get_by_label("文号").fill(f"示财购〔2026〕{seq}号")
     row.get_by_role("button", name="印发").click()
+    confirm = row.get_by_role("button", name="确认印发")  # first, what it fixes for ever
+    confirm.wait_for()
+    assert f"文号：示财购〔2026〕{seq}号" in row.inner_text()
+    assert "公开期限：" in row.inner_text()
+    screenshot(page, f"admin-issue-confirm-{width}-{backend}")
+    confirm.click()
     page.locator(f"#version-shifanshi-{seq}.changed").wait_for()
     toast = page.locator("#flash .toast").inner_text()
     assert toast.startswith(f"✓ 第{seq}版已印发（示财购〔2026〕{seq}号）")
@@ -76,6 +82,7 @@ def test_admin_issues_then_publishes_a_version(
     screenshot(page, f"admin-issue-publish-issued-{width}-{backend}")
 
     row.get_by_role("button", name="立即公开").click()
+    row.get_by_role("button", name="确认公开").click()
     page.wait_for_function(
         f"document.querySelector('#version-shifanshi-{seq}').innerText.includes('✓ 已公开')"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select, update
@@ -50,6 +51,7 @@ _BRACKETS = str.maketrans(
     {"[": "〔", "]": "〕", "【": "〔", "】": "〕", "(": "〔", ")": "〕", "（": "〔", "）": "〕"}
 )
 LABEL_MAX = 100
+UNUSUAL_ISSUE_DAYS = 30  # an issue date further back than this is confirmed a second time
 NEEDED = {  # what a version must be for each action, in words, for a refusal's message
     VersionAction.ISSUE: "只有编制中的版本可以印发",
     VersionAction.PUBLISH: "只有已印发的版本可以公开",
@@ -104,17 +106,82 @@ def open_version(session: Session, slug: str, *, label: str, actor: Actor) -> Ve
     return version
 
 
-def issue(session: Session, slug: str, seq: int, *, doc_number: str, on: date, actor: Actor) -> Version:
-    """Fix the assembling version `seq` as issued (its content never changes again), commit, return it.
+@dataclass(frozen=True, slots=True)
+class IssuePlan:
+    """What issuing would fix for ever: shown to the admin to confirm before anything is written."""
 
-    Its publication deadline is `on` plus the catalog's period in working days; where the
-    calendar cannot count that far nothing is written and InvalidInput names the missing year.
+    catalog: Catalog
+    version: Version
+    state: VersionState  # the version's state once issued
+    doc_number: str  # in its official form
+    on: date
+    deadline: date  # the publication deadline it creates
+    days_ago: int  # how many days before today `on` lies
+
+    @property
+    def unusual(self) -> bool:
+        """Return whether the date lies so far back that a second confirmation is asked for."""
+        return self.days_ago > UNUSUAL_ISSUE_DAYS
+
+
+def plan_issue(
+    session: Session, slug: str, seq: int, *, doc_number: str, on: date, today: date, actor: Actor
+) -> IssuePlan:
+    """Return what issuing version `seq` with `doc_number` on `on` would do, writing nothing; raise
+    what issue would: InvalidInput for a bad number or date, InvalidTransition, Forbidden, NotFound.
+
+    The date may not lie after `today`, nor before the issue date of an earlier version (a version
+    cannot be issued before the one it follows); where the calendar cannot count the deadline
+    InvalidInput names the missing year.
     """
     calendar = workdays.work_calendar(session)  # may seed the calendar, a commit: before any change
     catalog, version, state = _claim(session, slug, seq, VersionAction.ISSUE, actor)
     number = normalise_doc_number(doc_number)
+    if on > today:
+        raise InvalidInput(
+            f"印发日期 {on.isoformat()} 晚于今天（{today.isoformat()}）：请填写文件实际印发的日期"
+        )
+    earlier = session.scalars(
+        select(Version)
+        .where(Version.catalog_id == catalog.id, Version.seq < seq, Version.issued_on.is_not(None))
+        .order_by(Version.issued_on.desc())
+        .limit(1)
+    ).first()
+    if earlier is not None and earlier.issued_on is not None and on < earlier.issued_on:
+        raise InvalidInput(
+            f"印发日期 {on.isoformat()} 早于第{earlier.seq}版（{earlier.label}）的印发日期 "
+            f"{earlier.issued_on.isoformat()}：新版本不能早于它之前的版本印发"
+        )
     deadline = _deadline(on, catalog.publication_period_days, calendar)
-    version.doc_number, version.issued_on, version.status = number, on, state
+    return IssuePlan(catalog, version, state, number, on, deadline, (today - on).days)
+
+
+def issue(
+    session: Session,
+    slug: str,
+    seq: int,
+    *,
+    doc_number: str,
+    on: date,
+    today: date,
+    actor: Actor,
+    unusual_date_confirmed: bool = False,
+) -> Version:
+    """Fix the assembling version `seq` as issued (its content never changes again), commit, return it.
+
+    Refused as plan_issue refuses. Its publication deadline is `on` plus the catalog's period in
+    working days. A date more than UNUSUAL_ISSUE_DAYS back is written only when
+    `unusual_date_confirmed`: a slip of the year would otherwise stay on the record for ever.
+    """
+    plan = plan_issue(session, slug, seq, doc_number=doc_number, on=on, today=today, actor=actor)
+    if plan.unusual and not unusual_date_confirmed:
+        raise InvalidInput(
+            f"印发日期 {on.isoformat()} 早于今天 {plan.days_ago} 天：请核对；"
+            "确属如此，请确认这一日期后再印发",
+            details={"confirm": "unusual_date", "days_ago": plan.days_ago},
+        )
+    catalog, version, number, deadline = plan.catalog, plan.version, plan.doc_number, plan.deadline
+    version.doc_number, version.issued_on, version.status = number, on, plan.state
     version.publication_deadline = deadline
     _audit(
         session, actor, "version.issue", version, catalog,
@@ -122,6 +189,26 @@ def issue(session: Session, slug: str, seq: int, *, doc_number: str, on: date, a
     )  # fmt: skip
     session.commit()
     return version
+
+
+@dataclass(frozen=True, slots=True)
+class PublishPlan:
+    """What publishing would do: the version goes public, the one public before it is superseded."""
+
+    catalog: Catalog
+    version: Version
+    superseded: Version | None
+
+
+def plan_publish(session: Session, slug: str, seq: int, *, actor: Actor) -> PublishPlan:
+    """Return what publishing version `seq` would do, writing nothing; raise what publish would."""
+    catalog, version, _ = _claim(session, slug, seq, VersionAction.PUBLISH, actor)
+    before = session.scalars(
+        select(Version).where(
+            Version.catalog_id == catalog.id, Version.seq < seq, Version.status == VersionState.PUBLISHED
+        )
+    ).first()
+    return PublishPlan(catalog, version, before)
 
 
 def publish(session: Session, slug: str, seq: int, *, actor: Actor, at: datetime | None = None) -> Version:

@@ -6,6 +6,7 @@ Signed-in users only; the actions answer as every admin action does (see admin_p
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -21,7 +22,7 @@ from app.services import access
 from app.services.screening.versions import FindingFilter, version_findings
 from app.services.versions import board, lifecycle, overview
 from app.services.versions.board import BoardSort
-from app.web.forms import Outcome, View, answer, parse_date, show, to_login
+from app.web.forms import Outcome, View, answer, ask_first, parse_date, show, to_login
 from app.workflow.states import Role
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -119,16 +120,29 @@ def issue_version(
     today: Today,
     doc_number: Annotated[str, Form()] = "",
     issued_on: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
+    confirm_date: Annotated[str, Form()] = "",
 ) -> Response:
-    def do() -> Outcome:
+    """Issue (印发) in two steps: what it would fix for ever is shown first, then confirmed."""
+    key, form = f"issue-{slug}-{seq}", {"doc_number": doc_number, "issued_on": issued_on}
+    view = _versions_view(request, session, user, today, slug)
+
+    def plan() -> lifecycle.IssuePlan:
         on = parse_date(issued_on, "印发日期")
-        v = lifecycle.issue(session, slug, seq, doc_number=doc_number, on=on, actor=user)
+        return lifecycle.plan_issue(session, slug, seq, doc_number=doc_number, on=on, today=today, actor=user)
+
+    if confirm != "1":
+        return ask_first(request, view, key=key, form=form, plan=plan)
+
+    def do() -> Outcome:
+        v = lifecycle.issue(
+            session, slug, seq, doc_number=doc_number, on=parse_date(issued_on, "印发日期"), today=today,
+            actor=user, unusual_date_confirmed=confirm_date == "1",
+        )  # fmt: skip
         deadline = v.publication_deadline.isoformat() if v.publication_deadline else "—"
         return Outcome(f"第{seq}版已印发（{v.doc_number}），须在 {deadline} 前公开", f"version-{slug}-{seq}")
 
-    form = {"doc_number": doc_number, "issued_on": issued_on}
-    view = _versions_view(request, session, user, today, slug)
-    return answer(request, do, view, key=f"issue-{slug}-{seq}", form=form)
+    return answer(request, do, view, key=key, form=form)
 
 
 @router.post("/catalogs/{slug}/versions/{seq}/publish", response_class=HTMLResponse)
@@ -139,12 +153,18 @@ def publish_version(
     session: SessionDep,
     user: SignedIn,
     today: Today,
+    confirm: Annotated[str, Form()] = "",
 ) -> Response:
+    """Publish (公开) in two steps: what it makes public, and what it supersedes, is shown first."""
+    view = _versions_view(request, session, user, today, slug)
+    if confirm != "1":
+        plan = partial(lifecycle.plan_publish, session, slug, seq, actor=user)
+        return ask_first(request, view, key=f"publish-{slug}-{seq}", form={}, plan=plan)
+
     def do() -> Outcome:
         v = lifecycle.publish(session, slug, seq, actor=user)
         return Outcome(f"第{seq}版（{v.label}）已公开，公众现在可以查看", f"version-{slug}-{seq}")
 
-    view = _versions_view(request, session, user, today, slug)
     return answer(request, do, view, key=f"publish-{slug}-{seq}", form={})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.db.models import Jurisdiction
+from app.http.deps import today
 from app.services.people import accounts as people
 from tests.factories import SYSTEM
 from tests.workflow_world import World, world
@@ -163,6 +165,7 @@ def test_only_the_finance_admin_issues(client: TestClient, w: World, who: str | 
         client.post(f"/api/v1/drafts/{draft['id']}/merge", headers=w.auth("reviewer")).json()["version"] == 2
     )
     body = {"doc_number": "测财购〔2026〕3号", "issued_on": "2026-03-02"}
+    client.app.dependency_overrides[today] = lambda: date(2026, 3, 2)  # type: ignore[attr-defined]
     issue = client.post("/api/v1/catalogs/ceshi/versions/2/issue", headers=w.auth(who), json=body)
     assert issue.status_code == status
     if status == 200:

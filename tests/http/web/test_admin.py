@@ -71,6 +71,15 @@ def _open_v2(client: TestClient) -> None:
 
 
 ISSUE = "/admin/catalogs/ceshi/versions/2/issue"
+PUBLISH = "/admin/catalogs/ceshi/versions/2/publish"
+
+
+def _confirmed(client: TestClient, url: str, **data: str) -> Any:
+    """Post an irreversible form as a person does: once to see what it would do, then confirmed."""
+    asked = _post(client, url, **data)
+    assert asked.status_code == 200, asked.text
+    assert "确认" in asked.text
+    return _post(client, url, confirm="1", **data)
 
 
 def test_the_admin_issues_a_version_from_the_page_and_sees_its_deadline(admin: TestClient) -> None:
@@ -79,7 +88,7 @@ def test_the_admin_issues_a_version_from_the_page_and_sees_its_deadline(admin: T
     assert "测试市政府购买服务指导性目录" in page.text
     assert "印发后须在 10 个工作日内公开" in _text(page.text)
     _open_v2(admin)
-    issued = _post(admin, ISSUE, doc_number="测财购[2026]3号", issued_on="2026-01-30")
+    issued = _confirmed(admin, ISSUE, doc_number="测财购[2026]3号", issued_on="2026-01-30")
     assert issued.status_code == 200, issued.text
     row = _row(issued.text, "version-ceshi-2")
     assert 'class="changed' in row
@@ -113,7 +122,7 @@ def test_issue_errors_re_render_the_form_in_chinese_with_422(admin: TestClient) 
 
 def test_a_second_issue_is_a_409_that_says_what_changed(admin: TestClient) -> None:
     _open_v2(admin)
-    assert _post(admin, ISSUE, doc_number="测财购〔2026〕3号", issued_on="2026-01-30").status_code == 200
+    assert _confirmed(admin, ISSUE, doc_number="测财购〔2026〕3号", issued_on="2026-01-30").status_code == 200
     again = _post(admin, ISSUE, doc_number="测财购〔2026〕4号", issued_on="2026-01-31")
     assert again.status_code == 409
     text = _text(again.text)
@@ -125,14 +134,14 @@ def test_a_second_issue_is_a_409_that_says_what_changed(admin: TestClient) -> No
 
 def test_publish_now_then_again_is_a_409(admin: TestClient, session: Session) -> None:
     _open_v2(admin)
-    _post(admin, ISSUE, doc_number="测财购〔2026〕3号", issued_on="2026-01-30")
-    published = _post(admin, "/admin/catalogs/ceshi/versions/2/publish")
+    _confirmed(admin, ISSUE, doc_number="测财购〔2026〕3号", issued_on="2026-01-30")
+    published = _confirmed(admin, PUBLISH)
     assert published.status_code == 200
     assert "✓ 已公开" in _row(published.text, "version-ceshi-2")
     assert "第2版（2026年动态调整）已公开" in published.text
     assert "已被新版本替代" in _row(published.text, "version-ceshi-1")
     assert admin.get("/catalogs/ceshi").status_code == 200
-    again = _post(admin, "/admin/catalogs/ceshi/versions/2/publish")
+    again = _post(admin, PUBLISH, confirm="1")
     assert again.status_code == 409
     assert "现为“已公开”" in again.text
     actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
@@ -141,7 +150,7 @@ def test_publish_now_then_again_is_a_409(admin: TestClient, session: Session) ->
 
 def test_schedule_publication_within_the_deadline(admin: TestClient) -> None:
     _open_v2(admin)
-    _post(admin, ISSUE, doc_number="测财购〔2026〕3号", issued_on="2026-01-30")
+    _confirmed(admin, ISSUE, doc_number="测财购〔2026〕3号", issued_on="2026-01-30")
     late = _post(admin, "/admin/catalogs/ceshi/versions/2/schedule", publish_on="2026-02-20")
     assert late.status_code == 422
     assert "公开日期 2026-02-20 晚于公开期限 2026-02-13" in late.text
@@ -325,3 +334,64 @@ def test_a_username_must_fit_in_a_url(admin: TestClient, username: str, message:
     )
     assert refused.status_code == 422
     assert message in refused.text
+
+
+def test_issue_first_says_what_it_fixes_for_ever_and_writes_nothing_until_confirmed(
+    admin: TestClient, session: Session
+) -> None:
+    _open_v2(admin)
+    asked = _post(admin, ISSUE, doc_number="测财购[2026]3号", issued_on="2026-01-30")
+    box = _text(_row(asked.text, "version-ceshi-2"))
+    assert "确认印发第2版（2026年动态调整）？印发后本版本的内容不可再修改。" in box
+    assert "文号：测财购〔2026〕3号" in box
+    assert "印发日期：2026年01月30日" in box
+    assert "公开期限：2026年02月13日" in box  # the deadline it creates
+    assert session.scalars(select(Version.status).where(Version.seq == 2)).one() == "assembling"
+    issued = _post(admin, ISSUE, doc_number="测财购〔2026〕3号", issued_on="2026-01-30", confirm="1")
+    assert "✓ 第2版已印发" in issued.text
+    session.expire_all()
+    assert session.scalars(select(Version.status).where(Version.seq == 2)).one() == "issued"
+
+
+def test_an_issue_date_in_the_future_or_before_the_last_version_is_refused(admin: TestClient) -> None:
+    # today is 2026-02-02 (the fixture); version 1 was issued on 2024-12-20
+    _open_v2(admin)
+    future = _post(admin, ISSUE, doc_number="测财购〔2026〕3号", issued_on="2026-02-03", confirm="1")
+    assert future.status_code == 422
+    assert "印发日期 2026-02-03 晚于今天（2026-02-02）" in _text(future.text)
+    earlier = _post(admin, ISSUE, doc_number="测财购〔2026〕3号", issued_on="2019-01-02")
+    assert earlier.status_code == 422
+    assert "早于第1版（2024年版）的印发日期" in _text(earlier.text)
+    assert admin.get("/admin").text.count("✎ 编制中") == 1  # nothing was issued
+
+
+def test_an_unusual_issue_date_needs_a_second_confirmation(admin: TestClient, session: Session) -> None:
+    _open_v2(admin)
+    fields = {"doc_number": "测财购〔2025〕9号", "issued_on": "2025-12-01"}  # 63 days before today
+    asked = _text(_row(_post(admin, ISSUE, **fields).text, "version-ceshi-2"))
+    assert "⚠ 印发日期早于今天 63 天。" in asked
+    assert "我已核对，印发日期确为 2025年12月01日" in asked
+    once = _post(admin, ISSUE, confirm="1", **fields)
+    assert once.status_code == 422
+    assert "早于今天 63 天：请核对" in _text(once.text)
+    assert session.scalars(select(Version.status).where(Version.seq == 2)).one() == "assembling"
+    twice = _post(admin, ISSUE, confirm="1", confirm_date="1", **fields)
+    assert twice.status_code == 200
+    assert "✓ 第2版已印发" in twice.text
+
+
+def test_publish_first_says_it_cannot_be_undone_and_what_it_supersedes(admin: TestClient) -> None:
+    _open_v2(admin)
+    _confirmed(admin, ISSUE, doc_number="测财购〔2026〕3号", issued_on="2026-01-30")
+    asked = _text(_row(_post(admin, PUBLISH).text, "version-ceshi-2"))
+    assert "确认公开第2版（2026年动态调整，测财购〔2026〕3号）？公开后不可撤回。" in asked
+    assert "第1版（2024年版）随之成为历史版本" in asked
+    assert admin.get("/catalogs/ceshi/versions/2").status_code == 404  # not public yet
+
+
+def test_an_overdue_version_offers_publishing_now_not_a_date(admin: TestClient) -> None:
+    _open_v2(admin)
+    _confirmed(admin, ISSUE, doc_number="测财购〔2026〕3号", issued_on="2026-01-05")  # deadline 2026-01-19
+    row = _row(admin.get("/admin").text, "version-ceshi-2")
+    assert "已过公开期限，不能再安排日期：请立即公开。" in _text(row)
+    assert 'name="publish_on"' not in row  # its min (today) would lie after its max (the deadline)

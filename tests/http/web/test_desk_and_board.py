@@ -72,6 +72,7 @@ def test_the_board_marks_overdue_versions_and_the_desk_counts_them(client: TestC
     d = _submitted_draft(client, w)
     _api(client, w, "POST", f"/api/v1/drafts/{d}/approve", "reviewer", lock_version=3)
     _api(client, w, "POST", f"/api/v1/drafts/{d}/merge", "reviewer")
+    client.app.dependency_overrides[today] = lambda: date(2026, 1, 30)  # type: ignore[attr-defined]
     _api(
         client,
         w,

@@ -189,7 +189,13 @@ def test_a_draft_opened_on_the_assembling_version_keeps_its_base(session: Sessio
 def test_issued_versions_are_fixed_and_the_next_merge_opens_a_new_one(session: Session, built: Built) -> None:
     merging.merge_draft(session, edited(session, built, "i1", name="社区居家养老上门服务").id, actor=SYSTEM)
     versions.issue(
-        session, "ceshi", 2, doc_number="测财购[2026]3号", on=date(2026, 3, 2), actor=issuer(session)
+        session,
+        "ceshi",
+        2,
+        doc_number="测财购[2026]3号",
+        on=date(2026, 3, 2),
+        today=date(2026, 3, 2),
+        actor=issuer(session),
     )
     v2 = states(session, built, 2)
     assert session.scalars(select(Version).where(Version.seq == 2)).one().doc_number == "测财购〔2026〕3号"
@@ -262,7 +268,13 @@ def test_a_merge_labels_the_version_it_opens_by_the_beijing_year(session: Sessio
     )
     assert first.version.label == f"{year}年版"
     versions.issue(
-        session, "ceshi", 2, doc_number="测财购[2026]3号", on=date(2026, 3, 2), actor=issuer(session)
+        session,
+        "ceshi",
+        2,
+        doc_number="测财购[2026]3号",
+        on=date(2026, 3, 2),
+        today=date(2026, 3, 2),
+        actor=issuer(session),
     )
     second = merging.merge_draft(
         session, edited(session, built, "i1", name="居家养老综合服务").id, actor=SYSTEM

@@ -100,7 +100,13 @@ def built(session: Session) -> Built:
     """Version 1 published in 2024 (before deadlines were recorded), version 2 issued 2026-01-30."""
     built = published_catalog(session, NO_JUSTICE, later=LATER, status="assembling")
     versions.issue(
-        session, "ceshi", 2, doc_number="测财购〔2026〕3号", on=d("2026-01-30"), actor=issuer(session)
+        session,
+        "ceshi",
+        2,
+        doc_number="测财购〔2026〕3号",
+        on=d("2026-01-30"),
+        today=d("2026-01-30"),
+        actor=issuer(session),
     )
     return built
 

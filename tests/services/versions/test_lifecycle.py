@@ -67,7 +67,7 @@ def s(session: Session) -> Setup:
 
 
 def issue(session: Session, seq: int = 2, on: date = date(2026, 1, 30)) -> Version:
-    return versions.issue(session, "ceshi", seq, doc_number=DOC, on=on, actor=issuer(session))
+    return versions.issue(session, "ceshi", seq, doc_number=DOC, on=on, today=on, actor=issuer(session))
 
 
 def beijing(text: str) -> datetime:
@@ -201,7 +201,13 @@ def two_scheduled(session: Session, s: Setup) -> tuple[Version, Version]:
     v3 = catalogs.open_next_version(session, s.built.catalog, "2026年调整")
     session.commit()
     v3 = versions.issue(
-        session, "ceshi", 3, doc_number="测财购〔2026〕5号", on=date(2026, 2, 2), actor=s.admin
+        session,
+        "ceshi",
+        3,
+        doc_number="测财购〔2026〕5号",
+        on=date(2026, 2, 2),
+        today=date(2026, 2, 2),
+        actor=s.admin,
     )
     for version, on in ((v2, date(2026, 2, 10)), (v3, date(2026, 2, 12))):
         publication.schedule(session, "ceshi", version.seq, on=on, actor=s.admin, today=date(2026, 2, 2))
