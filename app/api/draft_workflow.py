@@ -60,11 +60,23 @@ def approve(
     return draft_response(session, draft_id, user)
 
 
-@router.post("/drafts/{draft_id}/withdraw", summary="撤回整份草稿")
+@router.post(
+    "/drafts/{draft_id}/withdraw",
+    summary="撤回整份草稿（财政部门撤回部门的草稿须说明理由；本轮版本印发前可重新打开）",
+)
 def withdraw(
+    draft_id: int, session: SessionDep, user: SignedIn, body: ReasonIn | None = None, if_match: IfMatch = None
+) -> Response:
+    reason = body.reason if body is not None else ""
+    review.withdraw(session, draft_id, actor=user, lock=lock_of(draft_id, if_match, body), reason=reason)
+    return draft_response(session, draft_id, user)
+
+
+@router.post("/drafts/{draft_id}/reopen", summary="重新打开已撤回的草稿（本轮版本印发之前）")
+def reopen(
     draft_id: int, session: SessionDep, user: SignedIn, body: Based | None = None, if_match: IfMatch = None
 ) -> Response:
-    review.withdraw(session, draft_id, actor=user, lock=lock_of(draft_id, if_match, body))
+    review.reopen(session, draft_id, actor=user, lock=lock_of(draft_id, if_match, body))
     return draft_response(session, draft_id, user)
 
 

@@ -42,6 +42,11 @@ class DraftIn(BaseModel):
     catalog: str
     department: str | None = Field(None, description="部门编码；部门经办人只能是本部门")
     title: str = ""
+    request_token: str | None = Field(
+        None,
+        max_length=64,
+        description="客户端生成的请求标识：同一标识重复提交时返回已建的草稿，不重复新建",
+    )
 
 
 class ItemIn(Based):
@@ -153,9 +158,16 @@ def _finding(f: screening.ItemFinding) -> dict[str, Any]:
 @router.post("/drafts", status_code=201, summary="新建草稿（基于最新版本，不复制目录）")
 def create(body: DraftIn, session: SessionDep, user: SignedIn) -> Response:
     draft = drafts.create_draft(
-        session, body.catalog, actor=user, department=body.department, title=body.title
-    )
+        session, body.catalog, actor=user, department=body.department, title=body.title,
+        request_token=body.request_token,
+    )  # fmt: skip
     return draft_response(session, draft.id, user, status=201)
+
+
+@router.delete("/drafts/{draft_id}", status_code=204, summary="删除空草稿（没有任何修改和意见的草稿）")
+def delete(draft_id: int, session: SessionDep, user: SignedIn) -> Response:
+    drafts.delete_empty(session, draft_id, actor=user)
+    return Response(status_code=204)
 
 
 @router.get("/drafts/{draft_id}", summary="草稿及其修改（全部，或带 limit 时一页）")

@@ -251,6 +251,8 @@ class Draft(Base):
     reverts_draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     return_reason: Mapped[str | None] = mapped_column(Text)
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)  # finance's, shown to the department
+    request_token: Mapped[str | None] = mapped_column(String(64), unique=True)  # the form that made it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 

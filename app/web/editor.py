@@ -8,6 +8,7 @@ since and offers a reload.
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -24,7 +25,7 @@ from app.services.drafts import items as draft_items
 from app.services.drafts import lifecycle as drafts
 from app.services.imports import into_draft as editor_import
 from app.services.imports.pipeline import ImportResult
-from app.services.review import workflow as review
+from app.services.review import workflow
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,9 +48,12 @@ def _workspace(
 
 
 @router.post("/drafts")
-def create(session: SessionDep, user: SignedIn, catalog: Text, title: Text = "") -> Response:
-    """Open a new draft of the editor's department on the catalog's newest version."""
-    draft = drafts.create_draft(session, catalog, actor=user, title=title.strip())
+def create(
+    session: SessionDep, user: SignedIn, catalog: Text, title: Text = "", request_token: Text = ""
+) -> Response:
+    """Open a new draft of the editor's department on the catalog's newest version (once per form)."""
+    token = request_token.strip()[:64] or None
+    draft = drafts.create_draft(session, catalog, actor=user, title=title.strip(), request_token=token)
     return RedirectResponse(_page(draft.id), status_code=303)
 
 
@@ -58,7 +62,7 @@ def new_draft(request: Request, session: SessionDep, user: SignedIn) -> Response
     """Return the 新建草稿 form: a fragment for the desk, or a page of its own."""
     catalogs = editor.creatable_catalogs(session, user)
     template = "editor/_new_draft.html" if is_fragment_request(request) else "editor/new.html"
-    return render(request, template, catalogs=catalogs, user=user)
+    return render(request, template, catalogs=catalogs, user=user, request_token=secrets.token_urlsafe(24))
 
 
 @router.get("/drafts/{draft_id}", response_class=HTMLResponse)
@@ -242,8 +246,52 @@ def confirm_submit(request: Request, draft_id: int, session: SessionDep, user: S
 
 @router.post("/drafts/{draft_id}/submit")
 def submit(request: Request, draft_id: int, session: SessionDep, user: SignedIn, lock: Lock) -> Response:
-    review.submit(session, draft_id, actor=user, lock=lock)
+    workflow.submit(session, draft_id, actor=user, lock=lock)
     return _workspace(request, session, user, draft_id, message="已送审，等待财政部门审核")
+
+
+@router.get("/drafts/{draft_id}/withdraw", response_class=HTMLResponse)
+def confirm_withdraw(request: Request, draft_id: int, session: SessionDep, user: SignedIn) -> Response:
+    """Return what withdrawing the draft means, and (for finance, on a department's draft) the reason."""
+    view = editor.editor_view(session, draft_id, actor=user)
+    return render(request, "editor/_withdraw.html", view=view, reason_required=_finance_on_department(view))
+
+
+def _finance_on_department(view: editor.EditorView) -> bool:
+    return view.draft.department_id is not None and view.viewer_is_finance
+
+
+@router.post("/drafts/{draft_id}/withdraw")
+def withdraw_draft(
+    request: Request, draft_id: int, session: SessionDep, user: SignedIn, lock: Lock, reason: Text = ""
+) -> Response:
+    form = {"draft_id": draft_id, "lock": lock, "reason": reason, "reason_required": True}
+    _form_in_place(request, "editor/_withdraw_form.html", "#withdraw-form", **form)
+    workflow.withdraw(session, draft_id, actor=user, lock=lock, reason=reason)
+    return _workspace(request, session, user, draft_id, message="草稿已撤回：不再送审，也不会合并")
+
+
+@router.post("/drafts/{draft_id}/reopen")
+def reopen_draft(
+    request: Request, draft_id: int, session: SessionDep, user: SignedIn, lock: Lock
+) -> Response:
+    workflow.reopen(session, draft_id, actor=user, lock=lock)
+    return _workspace(request, session, user, draft_id, message="草稿已重新打开，可以继续修改")
+
+
+@router.get("/drafts/{draft_id}/delete", response_class=HTMLResponse)
+def confirm_delete(request: Request, draft_id: int, session: SessionDep, user: SignedIn) -> Response:
+    view = editor.editor_view(session, draft_id, actor=user)
+    return render(request, "editor/_delete.html", view=view)
+
+
+@router.post("/drafts/{draft_id}/delete")
+def delete_draft(request: Request, draft_id: int, session: SessionDep, user: SignedIn) -> Response:
+    """Delete an empty draft (made by mistake); back to the desk."""
+    drafts.delete_empty(session, draft_id, actor=user)
+    if is_fragment_request(request):
+        return Response(status_code=204, headers={"HX-Redirect": "/desk"})
+    return RedirectResponse("/desk", status_code=303)
 
 
 @router.post("/drafts/{draft_id}/imports")

@@ -72,6 +72,7 @@ class DraftAction(StrEnum):
     APPROVE = "approve"
     MERGE = "merge"
     WITHDRAW = "withdraw"
+    REOPEN = "reopen"
 
     @property
     def label(self) -> str:
@@ -86,6 +87,7 @@ DRAFT_ACTION_LABELS = {
     DraftAction.APPROVE: "审核通过",
     DraftAction.MERGE: "合并",
     DraftAction.WITHDRAW: "撤回草稿",
+    DraftAction.REOPEN: "重新打开",
 }
 
 # (state, action) → the state after it. Editing a returned draft takes it back to editing.
@@ -100,6 +102,8 @@ DRAFT_TRANSITIONS: dict[tuple[DraftState, DraftAction], DraftState] = {
     (DraftState.EDITING, DraftAction.WITHDRAW): DraftState.WITHDRAWN,
     (DraftState.SUBMITTED, DraftAction.WITHDRAW): DraftState.WITHDRAWN,
     (DraftState.RETURNED, DraftAction.WITHDRAW): DraftState.WITHDRAWN,
+    # a withdrawn draft may be reopened while its round lasts (the services check the round)
+    (DraftState.WITHDRAWN, DraftAction.REOPEN): DraftState.EDITING,
 }
 
 # The system (an operator at the command line) may write drafts and merge them, but the review
@@ -111,6 +115,7 @@ DRAFT_ROLES: dict[DraftAction, frozenset[Role]] = {
     DraftAction.APPROVE: FINANCE,
     DraftAction.MERGE: frozenset({*FINANCE, Role.SYSTEM}),
     DraftAction.WITHDRAW: frozenset({Role.DEPT_EDITOR, *FINANCE, Role.SYSTEM}),
+    DraftAction.REOPEN: frozenset({Role.DEPT_EDITOR, *FINANCE, Role.SYSTEM}),
 }
 CLOSED_DRAFT_STATES = frozenset({DraftState.MERGED, DraftState.WITHDRAWN})
 

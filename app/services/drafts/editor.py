@@ -23,7 +23,7 @@ from app.services.drafts.editor_tree import EditorClass, EditorItem, EditorType,
 from app.services.review.queue import CommentView, comments_of
 from app.services.screening import drafts as screening
 from app.services.screening.drafts import ItemFinding
-from app.workflow.states import DraftAction, DraftState, Role, allowed_actions
+from app.workflow.states import FINANCE, DraftAction, DraftState, Role, allowed_actions
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,13 @@ class EditorView:
     comments: Mapping[str, tuple[CommentView, ...]] = field(default_factory=dict)  # per item uid
     draft_comments: tuple[CommentView, ...] = ()  # on the whole draft
     other_comments: tuple[CommentView, ...] = ()  # on a node the tree does not show
+    viewer_is_finance: bool = False
+
+    @property
+    def deletable(self) -> bool:
+        """Return whether the draft may be deleted: an editable draft that proposes and carries nothing."""
+        said = self.draft_comments or self.other_comments or self.comments
+        return self.editable and self.summary.changes == 0 and not said
 
     @property
     def item_comment_count(self) -> int:
@@ -129,6 +136,7 @@ def editor_view(session: Session, draft_id: int, *, actor: User) -> EditorView:
         {u: tuple(cs) for u, cs in per_item.items()},
         tuple(on_draft),
         tuple(elsewhere),
+        role in FINANCE,
     )
 
 

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import NodeState
 from app.db import draft_store, queries, store
-from app.db.models import AuditEvent, Catalog, Draft, DraftChange, Version
+from app.db.models import AuditEvent, Catalog, Comment, Draft, DraftChange, Version
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services import access, audit
 from app.services.access import Actor
@@ -80,9 +81,23 @@ def new_draft(
 
 
 def create_draft(
-    session: Session, slug: str, *, actor: Actor, department: str | None = None, title: str = ""
+    session: Session,
+    slug: str,
+    *,
+    actor: Actor,
+    department: str | None = None,
+    title: str = "",
+    request_token: str | None = None,
 ) -> Draft:
-    """Open a draft on the catalog's newest version for `department` (code) or the finance bureau."""
+    """Open a draft on the catalog's newest version for `department` (code) or the finance bureau.
+
+    `request_token` names the form that asks (新建草稿): asked again with the same token (a double
+    click, a reload), the draft it made is returned and nothing new is created.
+    """
+    if request_token is not None:
+        made = _made_by_request(session, request_token, actor)
+        if made is not None:
+            return made
     catalog = browse.catalog(session, slug)
     access.require_same_jurisdiction(actor, catalog)
     if access.role_of(actor) is Role.DEPT_EDITOR:
@@ -99,6 +114,7 @@ def create_draft(
             raise NotFound(f"没有部门编码“{department}”")
         department_id = dept.id
     draft, base = new_draft(session, catalog, actor=actor, department_id=department_id, title=title)
+    draft.request_token = request_token
     audit.record(
         session,
         actor=actor,
@@ -107,8 +123,44 @@ def create_draft(
         object_id=draft.id,
         summary={"catalog": slug, "base": base.seq, "department": department},
     )
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # the same form, sent twice at once: the other request made it
+        session.rollback()
+        made = None if request_token is None else _made_by_request(session, request_token, actor)
+        if made is None:
+            raise
+        return made
     return draft
+
+
+def _made_by_request(session: Session, token: str, actor: Actor) -> Draft | None:
+    """Return the draft the form `token` made, if `actor` may see it."""
+    draft = session.scalars(select(Draft).where(Draft.request_token == token)).first()
+    return None if draft is None else access.visible_draft(session, draft.id, actor)
+
+
+def delete_empty(session: Session, draft_id: int, *, actor: Actor) -> None:
+    """Delete a draft that proposes nothing and carries no comment (one made by mistake), audit, commit.
+
+    A draft with any change or comment is refused (withdraw it instead): nothing anyone wrote is lost.
+    """
+    draft = access.visible_draft(session, draft_id, actor)
+    access.check_action(draft, DraftAction.EDIT, actor)  # its editors, while it can be edited
+    if session.scalars(select(DraftChange.id).where(DraftChange.draft_id == draft.id).limit(1)).first():
+        raise InvalidInput("草稿中已有修改，不能删除；如不再需要，请撤回草稿")
+    if session.scalars(select(Comment.id).where(Comment.draft_id == draft.id).limit(1)).first() is not None:
+        raise InvalidInput("草稿中已有审核意见，不能删除；如不再需要，请撤回草稿")
+    audit.record(
+        session,
+        actor=actor,
+        action="draft.delete",
+        object_type="draft",
+        object_id=draft.id,
+        summary={"title": draft.title, "department_id": draft.department_id},
+    )
+    session.delete(draft)
+    session.commit()
 
 
 def get_draft(session: Session, draft_id: int, *, actor: Actor) -> Draft:

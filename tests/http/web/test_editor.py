@@ -484,3 +484,123 @@ def test_the_department_sees_the_reviewers_comments_beside_its_items_and_on_the_
     assert "审核意见：对整份草稿 1 条，对条目 2 条（见各条目下）" in _text(summary)
     assert "整体可行，个别条目需修改" in summary
     assert "名称请与" not in summary  # item comments stay beside their item
+
+
+def _edit_one(client: TestClient, csrf: str, d: int, w: World) -> None:
+    page = client.get(f"/drafts/{d}").text
+    saved = client.post(
+        f"/drafts/{d}/items/{w.built.uid('i1')}",
+        data={"name": "社区居家养老上门服务", "lock": _lock(page)},
+        headers=_hx(csrf),
+    )
+    assert saved.status_code == 200, saved.text
+
+
+def test_withdrawing_asks_first_and_the_department_can_reopen_it_while_the_round_lasts(
+    editor: tuple[TestClient, str, int], w: World, session: Session
+) -> None:
+    client, csrf, d = editor
+    _edit_one(client, csrf, d, w)
+    asked = _text(client.get(f"/drafts/{d}/withdraw", headers=HX).text)
+    assert "撤回后，本草稿（新增 0 项，修改 1 项" in asked
+    assert "不再送审，也不会合并" in asked
+    assert "撤回理由" not in asked  # the department withdraws its own: no reason asked
+    lock = _lock(client.get(f"/drafts/{d}").text)
+    done = client.post(f"/drafts/{d}/withdraw", data={"lock": lock}, headers=_hx(csrf))
+    assert done.status_code == 200
+    assert "已撤回" in _text(done.text)
+    assert "重新打开草稿" in done.text
+    reopened = client.post(f"/drafts/{d}/reopen", data={"lock": _lock(done.text)}, headers=_hx(csrf))
+    assert reopened.status_code == 200
+    assert "编辑中" in _text(reopened.text)
+    assert _changes(session, d) == 1  # nothing it held was lost
+
+
+def test_finance_withdrawing_a_departments_draft_gives_a_reason_the_department_sees(
+    editor: tuple[TestClient, str, int], w: World
+) -> None:
+    client, csrf, d = editor
+    _edit_one(client, csrf, d, w)
+    from fastapi.testclient import TestClient as Client
+
+    reviewer = Client(client.app)
+    rcsrf = login(reviewer, "reviewer")
+    asked = reviewer.get(f"/drafts/{d}/withdraw", headers=HX).text
+    assert "撤回理由（必填，部门可以看到）" in asked
+    lock = _lock(reviewer.get(f"/drafts/{d}").text)
+    refused = reviewer.post(f"/drafts/{d}/withdraw", data={"lock": lock}, headers=_hx(rcsrf))
+    assert refused.status_code == 422
+    assert refused.headers["HX-Retarget"] == "#withdraw-form"
+    assert "须说明理由" in refused.text
+    done = reviewer.post(
+        f"/drafts/{d}/withdraw", data={"lock": lock, "reason": "与教育局的草稿重复"}, headers=_hx(rcsrf)
+    )
+    assert done.status_code == 200
+    seen = _text(client.get(f"/drafts/{d}").text)
+    assert "财政部门的撤回理由：与教育局的草稿重复" in seen
+
+
+def test_a_withdrawn_draft_cannot_be_reopened_once_its_round_is_issued(
+    editor: tuple[TestClient, str, int], w: World, session: Session
+) -> None:
+    from datetime import date
+
+    from app.services.catalogs import authoring
+    from app.services.versions import lifecycle
+    from tests.factories import issuer
+
+    client, csrf, d = editor
+    lock = _lock(client.get(f"/drafts/{d}").text)
+    done = client.post(f"/drafts/{d}/withdraw", data={"lock": lock}, headers=_hx(csrf))
+    authoring.open_next_version(session, w.built.catalog, "2026年版")
+    session.commit()
+    today = date(2026, 3, 2)
+    lifecycle.issue(
+        session, "ceshi", 2, doc_number="测财购〔2026〕3号", on=today, today=today, actor=issuer(session)
+    )
+    refused = client.post(f"/drafts/{d}/reopen", data={"lock": _lock(done.text)}, headers=_hx(csrf))
+    assert refused.status_code == 409
+    assert "本轮的第2版（2026年版）已印发，撤回的草稿不能再打开：请新建草稿" in _text(refused.text)
+
+
+def test_a_double_click_on_submit_or_new_draft_does_it_once(
+    editor: tuple[TestClient, str, int], w: World, session: Session
+) -> None:
+    client, csrf, d = editor
+    _edit_one(client, csrf, d, w)
+    lock = _lock(client.get(f"/drafts/{d}").text)
+    first = client.post(f"/drafts/{d}/submit", data={"lock": lock}, headers=_hx(csrf))
+    second = client.post(f"/drafts/{d}/submit", data={"lock": lock}, headers=_hx(csrf))  # the same click
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert "已送审" in _text(second.text)
+    from app.db.models import AuditEvent
+
+    submits = session.scalars(select(AuditEvent).where(AuditEvent.action == "draft.submit")).all()
+    assert len(submits) == 1
+    form = client.get("/drafts/new", headers=HX).text
+    token = re.search(r'name="request_token" value="([^"]+)"', form)
+    assert token
+    fields = {"catalog": "ceshi", "csrf_token": csrf, "request_token": token.group(1)}
+    one = client.post("/drafts", data=fields, follow_redirects=False)
+    two = client.post("/drafts", data=fields, follow_redirects=False)
+    assert one.headers["location"] == two.headers["location"]  # the same draft, not a second one
+
+
+def test_an_empty_draft_made_by_mistake_can_be_deleted_a_draft_with_work_cannot(
+    editor: tuple[TestClient, str, int], w: World, session: Session
+) -> None:
+    client, csrf, d = editor
+    page = client.get(f"/drafts/{d}").text
+    assert "删除空草稿…" in page
+    asked = _text(client.get(f"/drafts/{d}/delete", headers=HX).text)
+    assert "删除后它将从待办中消失，不能恢复" in asked
+    deleted = client.post(f"/drafts/{d}/delete", headers=_hx(csrf))
+    assert (deleted.status_code, deleted.headers["HX-Redirect"]) == (204, "/desk")
+    session.expire_all()
+    assert session.get(Draft, d) is None
+    kept = _new_draft(client, csrf)
+    _edit_one(client, csrf, kept, w)
+    assert "删除空草稿" not in client.get(f"/drafts/{kept}").text
+    refused = client.post(f"/drafts/{kept}/delete", headers=_hx(csrf))
+    assert refused.status_code == 422
+    assert "草稿中已有修改，不能删除" in _text(refused.text)

@@ -37,7 +37,7 @@ EXPECTED = {
     (S.APPROVED, R.FINANCE_REVIEWER): [A.MERGE],
     (S.APPROVED, R.FINANCE_ADMIN): [A.MERGE],
     (S.MERGED, R.FINANCE_ADMIN): [],
-    (S.WITHDRAWN, R.DEPT_EDITOR): [],
+    (S.WITHDRAWN, R.DEPT_EDITOR): [A.REOPEN],  # while its round lasts (the service checks)
 }
 
 
