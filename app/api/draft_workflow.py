@@ -91,6 +91,16 @@ def merge(draft_id: int, session: SessionDep, user: SignedIn) -> Response:
     return JSONResponse(body, status_code=200 if outcome.merged else 409)
 
 
+@router.post(
+    "/drafts/{draft_id}/revert",
+    status_code=201,
+    summary="撤回一次合并：新建一份草稿，把该草稿改动的条目恢复为合并前的样子（照常审核、合并）",
+)
+def revert(draft_id: int, session: SessionDep, user: SignedIn) -> Response:
+    reverting = merging.revert_draft(session, draft_id, actor=user)
+    return draft_response(session, reverting.id, user, 201)
+
+
 def _conflict(c: Any) -> dict[str, Any]:
     return {
         "id": c.id,

@@ -132,6 +132,7 @@ def draft_response(
         "lock_version": d.lock_version,
         "department_id": d.department_id,
         "return_reason": d.return_reason,
+        "reverts": d.reverts_draft_id,
         "submitted_at": d.submitted_at.isoformat() if d.submitted_at else None,
         "allowed_actions": [a.value for a in allowed_actions(DraftState(d.status), access.role_of(user))],
         "changes": [

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.catalog.nodes import NodeState
 from app.db import draft_store, queries, store
 from app.db.models import AuditEvent, Catalog, Comment, Draft, DraftChange, Version
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from app.services import access, audit
 from app.services.access import Actor
 from app.services.catalogs import browse
@@ -148,9 +148,9 @@ def delete_empty(session: Session, draft_id: int, *, actor: Actor) -> None:
     draft = access.visible_draft(session, draft_id, actor)
     access.check_action(draft, DraftAction.EDIT, actor)  # its editors, while it can be edited
     if session.scalars(select(DraftChange.id).where(DraftChange.draft_id == draft.id).limit(1)).first():
-        raise InvalidInput("草稿中已有修改，不能删除；如不再需要，请撤回草稿")
+        raise InvalidTransition("草稿中已有修改，不能删除；如不再需要，请撤回草稿")
     if session.scalars(select(Comment.id).where(Comment.draft_id == draft.id).limit(1)).first() is not None:
-        raise InvalidInput("草稿中已有审核意见，不能删除；如不再需要，请撤回草稿")
+        raise InvalidTransition("草稿中已有审核意见，不能删除；如不再需要，请撤回草稿")
     audit.record(
         session,
         actor=actor,

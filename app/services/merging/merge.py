@@ -18,7 +18,7 @@ from app.catalog.nodes import Level, NodeState
 from app.clock import beijing_today
 from app.db import draft_store, store
 from app.db.models import Catalog, Draft, MergeConflict, Version
-from app.errors import InvalidTransition, NotFound
+from app.errors import Conflict, InvalidTransition, NotFound
 from app.services import access, audit
 from app.services.access import Actor
 from app.services.catalogs import authoring as catalogs
@@ -27,7 +27,7 @@ from app.services.drafts import lifecycle as drafts
 from app.services.merging import conflicts as merge_conflicts
 from app.versioning.merge import MergeResult, merge
 from app.versioning.resolve import resolve
-from app.workflow.states import DraftAction, DraftState, VersionState
+from app.workflow.states import CLOSED_DRAFT_STATES, DraftAction, DraftState, VersionState
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,10 +241,24 @@ def rebase(session: Session, draft_id: int, *, actor: Actor) -> list[MergeConfli
 
 
 def revert_draft(session: Session, draft_id: int, *, actor: Actor) -> Draft:
-    """Open a new draft that puts every node a merged draft changed back as it was before that merge."""
+    """Open a new draft that puts every node a merged draft changed back as it was before that merge.
+
+    The new draft is reviewed and merged like any other (finance roles; the system). One open
+    revert at a time: while one is under way, asking again is a Conflict naming it.
+    """
     merged = drafts.get_draft(session, draft_id, actor=actor)
+    access.require_finance(actor)
     if merged.status != DraftState.MERGED:
         raise InvalidTransition("只有已合并的草稿才能撤回")
+    pending = session.scalars(
+        select(Draft).where(
+            Draft.reverts_draft_id == merged.id, Draft.status.not_in(list(CLOSED_DRAFT_STATES))
+        )
+    ).first()
+    if pending is not None:
+        raise Conflict(
+            f"已有撤回这次合并的草稿 #{pending.id}（{DraftState(pending.status).label}），请在那里继续"
+        )
     catalog = session.get_one(Catalog, merged.catalog_id)
     draft, base = drafts.new_draft(
         session, catalog, actor=actor, department_id=merged.department_id, title=f"撤回草稿 #{merged.id}"

@@ -14,11 +14,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.db.models import User
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 from app.http.auth import MaybeUser, SignedIn
 from app.http.deps import SessionDep, Today
+from app.http.errors import refuse_in_place
 from app.http.rendering import is_fragment_request, render
 from app.services import access
+from app.services.merging import merge as merging
 from app.services.screening.versions import FindingFilter, version_findings
 from app.services.versions import board, lifecycle, overview
 from app.services.versions.board import BoardSort
@@ -185,6 +187,63 @@ def schedule_version(
 
     view = _versions_view(request, session, user, today, slug)
     return answer(request, do, view, key=f"schedule-{slug}-{seq}", form={"publish_on": publish_on})
+
+
+# --- the drafts merged into a version, and reverting one ---------------------------------------
+
+
+def _merges_view(request: Request, session: Session, user: User, slug: str, seq: int) -> View:
+    def view(**extras: Any) -> Response:
+        version, merged = overview.merged_into(session, slug, seq, actor=user)
+        return show(
+            request, "admin/merges.html", "admin/_merges.html", user=user, slug=slug, version=version,
+            merged=merged, **extras,
+        )  # fmt: skip
+
+    return view
+
+
+@router.get("/catalogs/{slug}/versions/{seq}/merges", response_class=HTMLResponse)
+def merges_page(request: Request, slug: str, seq: int, session: SessionDep, user: SignedIn) -> Response:
+    return _merges_view(request, session, user, slug, seq)()
+
+
+@router.post("/catalogs/{slug}/versions/{seq}/merges/{draft_id}/revert", response_class=HTMLResponse)
+def revert_merge(
+    request: Request,
+    slug: str,
+    seq: int,
+    draft_id: int,
+    session: SessionDep,
+    user: SignedIn,
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    """Revert a merged draft in two steps: what the new draft will undo is shown first."""
+    view = _merges_view(request, session, user, slug, seq)
+    key = f"revert-{draft_id}"
+    if confirm != "1":
+        plan = partial(_revert_plan, session, slug, seq, draft_id, actor=user)
+        return ask_first(request, view, key=key, form={}, plan=plan)
+    refuse_in_place(request, key, lambda refusal: view(refusal=refusal))
+    reverting = merging.revert_draft(session, draft_id, actor=user)
+    to = f"/drafts/{reverting.id}"
+    if is_fragment_request(request):
+        return Response(status_code=204, headers={"HX-Redirect": to})
+    return RedirectResponse(to, status_code=303)
+
+
+def _revert_plan(
+    session: Session, slug: str, seq: int, draft_id: int, *, actor: User
+) -> overview.MergedDraft:
+    """Return the merged draft `draft_id` of version `seq` as the revert would see it."""
+    _, merged = overview.merged_into(session, slug, seq, actor=actor)
+    line = next((m for m in merged if m.draft.id == draft_id), None)
+    if line is None:
+        raise NotFound(f"第{seq}版中没有合并过草稿 #{draft_id}")
+    if line.revert_open:
+        assert line.revert is not None
+        raise Conflict(f"已有撤回这次合并的草稿 #{line.revert.id}，请在那里继续")
+    return line
 
 
 @router.post("/catalogs/{slug}/versions/{seq}/unschedule", response_class=HTMLResponse)

@@ -9,12 +9,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import AuditEvent, Version
+from app.db.models import AuditEvent, Draft, Version
 from app.http.deps import today
+from app.services.drafts import items as draft_items
+from app.services.drafts import lifecycle as drafts
+from app.services.merging import merge as merging
 from app.services.screening.rules import shipped_rules
+from tests.factories import SYSTEM
 from tests.workflow_world import PASSWORD, World, world
 
 HX = {"HX-Request": "true"}
@@ -395,3 +399,64 @@ def test_an_overdue_version_offers_publishing_now_not_a_date(admin: TestClient) 
     row = _row(admin.get("/admin").text, "version-ceshi-2")
     assert "已过公开期限，不能再安排日期：请立即公开。" in _text(row)
     assert 'name="publish_on"' not in row  # its min (today) would lie after its max (the deadline)
+
+
+def _merged(session: Session, w: World) -> int:
+    """Merge a 民政局 draft renaming i1 into version 2 and return its id."""
+    draft = drafts.create_draft(session, "ceshi", actor=SYSTEM, department="101", title="民政局调整")
+    draft_items.edit_item(
+        session, draft.id, w.built.uid("i1"), lock=1, actor=SYSTEM, name="社区居家养老上门服务"
+    )
+    draft.status = "approved"  # the approve step has its own tests
+    session.commit()
+    assert merging.merge_draft(session, draft.id, actor=SYSTEM).merged
+    return draft.id
+
+
+MERGES = "/admin/catalogs/ceshi/versions/2/merges"
+
+
+def test_a_merge_is_reverted_from_the_versions_merge_record(
+    admin: TestClient, w: World, session: Session
+) -> None:
+    d = _merged(session, w)
+    assert f'href="{MERGES}"' in admin.get("/admin").text  # from the version's row
+    page = admin.get(MERGES)
+    assert page.status_code == 200
+    row = _text(_row(page.text, f"merged-{d}"))
+    assert "民政局调整" in row and "民政局" in row and "撤回此次合并…" in row
+
+    asked = _post(admin, f"{MERGES}/{d}/revert")
+    assert asked.status_code == 200
+    assert "将新建一份草稿，把这份草稿改动过的 1 个条目恢复为合并前的样子" in _text(asked.text)
+    assert session.scalar(select(func.count()).select_from(Draft)) == 1  # asking writes nothing
+
+    done = _post(admin, f"{MERGES}/{d}/revert", htmx=False, confirm="1")
+    assert done.status_code == 303
+    session.expire_all()
+    revert = session.scalars(select(Draft).where(Draft.reverts_draft_id == d)).one()
+    assert done.headers["location"] == f"/drafts/{revert.id}"
+    assert revert.status == "editing"
+
+    row = _text(_row(admin.get(MERGES).text, f"merged-{d}"))
+    assert f"撤回草稿 #{revert.id}（编辑中）" in row and "撤回此次合并…" not in row
+    again = _post(admin, f"{MERGES}/{d}/revert", confirm="1")
+    assert again.status_code == 409
+    assert f"已有撤回这次合并的草稿 #{revert.id}" in _text(again.text)
+    assert session.scalar(select(func.count()).select_from(Draft)) == 2
+
+
+def test_the_merge_record_is_for_finance_only(client: TestClient, w: World, session: Session) -> None:
+    d = _merged(session, w)
+    _login(client, "minzheng")
+    assert client.get(MERGES).status_code == 403
+    _login(client, "reviewer")  # reviewers merge, so they may revert
+    assert f"merged-{d}" in client.get(MERGES).text
+    merge_page = client.get(f"/review/drafts/{d}/merge").text
+    assert f"{MERGES}#merged-{d}" in merge_page
+    csrf = _csrf(client, MERGES)
+    done = client.post(f"{MERGES}/{d}/revert", data={"csrf_token": csrf, "confirm": "1"}, headers=HX)
+    assert done.status_code == 204
+    session.expire_all()
+    revert = session.scalars(select(Draft).where(Draft.reverts_draft_id == d)).one()
+    assert done.headers["HX-Redirect"] == f"/drafts/{revert.id}"

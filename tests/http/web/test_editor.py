@@ -602,5 +602,5 @@ def test_an_empty_draft_made_by_mistake_can_be_deleted_a_draft_with_work_cannot(
     _edit_one(client, csrf, kept, w)
     assert "删除空草稿" not in client.get(f"/drafts/{kept}").text
     refused = client.post(f"/drafts/{kept}/delete", headers=_hx(csrf))
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert "草稿中已有修改，不能删除" in _text(refused.text)
