@@ -144,6 +144,8 @@ class Catalog(Base):
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
     framework: Mapped[str] = mapped_column(String(32))
     publication_period_days: Mapped[int] = mapped_column(SmallInteger, default=10)
+    # the form of its codes, one sample per level (app.catalog.codes.CodeScheme): A/01/001/01
+    code_scheme: Mapped[str] = mapped_column(String(32), default="A/01/001/01", server_default="A/01/001/01")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
     jurisdiction: Mapped[Jurisdiction] = relationship(lazy="raise")
@@ -272,6 +274,8 @@ class DraftChange(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # the head's state of the node just before the merge wrote this change (null: it did not exist)
     merged_from: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # a new item's code as the merge wrote it, when the merge renumbered its provisional code
+    merged_code: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
     __table_args__ = (
