@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from anytree import NodeMixin, PreOrderIter
 
-from app.catalog.codes import fits_parent
+from app.catalog.codes import DEFAULT_SCHEME, CodeScheme
 from app.catalog.nodes import Level, NodeState
 
 
@@ -31,7 +31,9 @@ class TreeProblem:
     reason: str
 
 
-def build_tree(states: Iterable[NodeState]) -> tuple[TreeNode, list[TreeProblem]]:
+def build_tree(
+    states: Iterable[NodeState], scheme: CodeScheme = DEFAULT_SCHEME
+) -> tuple[TreeNode, list[TreeProblem]]:
     """Return the tree of `states` under a synthetic root, and every structural problem found.
 
     Children are ordered by (sort_key, code). A node whose parent is missing, whose level is
@@ -57,9 +59,10 @@ def build_tree(states: Iterable[NodeState]) -> tuple[TreeNode, list[TreeProblem]
                 TreeProblem(state.uid, f"{state.level.label}不能挂在{parent.state.level.label}下")
             )
             continue
-        if not fits_parent(state.code, parent.state.code, state.level):
+        if not scheme.fits(state.code, parent.state.code, state.level):
+            expected = scheme.expected(state.level, parent.state.code)
             problems.append(
-                TreeProblem(state.uid, f"编码 {state.code} 与上级编码 {parent.state.code} 不一致")
+                TreeProblem(state.uid, f"编码 {state.code} 与上级编码 {parent.state.code} 不一致：{expected}")
             )
         node.parent = parent
     for node in PreOrderIter(root):

@@ -30,6 +30,7 @@ class ConflictKind(StrEnum):
     DUPLICATE_CODE = "duplicate_code"
     CYCLE = "cycle"
     CODE_SCHEME = "code_scheme"
+    DUPLICATE_NAME = "duplicate_name"
 
     @property
     def label(self) -> str:
@@ -44,6 +45,7 @@ KIND_LABELS = {
     ConflictKind.DUPLICATE_CODE: "编码重复",
     ConflictKind.CYCLE: "上下级循环",
     ConflictKind.CODE_SCHEME: "编码与上级不符",
+    ConflictKind.DUPLICATE_NAME: "同一部门同名条目",
 }
 
 

@@ -7,6 +7,8 @@ only means something under its parent. Identical changes on both sides are not c
 
 Wherever there is a conflict the merged result keeps the head's value, so that it is always a
 valid snapshot; the conflict records the three values for a reviewer to decide (see `resolve`).
+Before the tree is checked, the nodes the draft placed anew get free codes (`renumber`): a
+code a draft proposed for a new item is provisional, never a conflict.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from app.catalog.nodes import NodeState
+from app.catalog.codes import DEFAULT_SCHEME, CodeScheme
+from app.catalog.nodes import Level, NodeState
 from app.versioning.conflicts import (
     PLACEMENT,
     Conflict,
@@ -23,6 +26,7 @@ from app.versioning.conflicts import (
     ordered,
     same_field_message,
 )
+from app.versioning.renumber import Renumbering, renumber
 from app.versioning.snapshot import Placement, Snapshot, changed_uids, placement
 from app.versioning.structure import settle
 
@@ -36,6 +40,15 @@ _MISSING = object()
 class MergeResult:
     merged: dict[str, NodeState]
     conflicts: tuple[Conflict, ...]
+    renumbered: tuple[Renumbering, ...] = ()  # provisional codes the merge changed, written or held back
+    scheme: CodeScheme = DEFAULT_SCHEME
+
+    @property
+    def code_changes(self) -> tuple[Renumbering, ...]:
+        """Return the renumberings `merged` holds: what the merge reports as 编码调整."""
+        return tuple(
+            r for r in self.renumbered if (m := self.merged.get(r.uid)) is not None and m.code == r.final
+        )
 
     @property
     def clean(self) -> bool:
@@ -43,16 +56,20 @@ class MergeResult:
         return not self.conflicts
 
 
-def merge(base: Snapshot, ours: Snapshot, theirs: Snapshot) -> MergeResult:
-    """Return the merge of `theirs` (the draft) into `ours` (the head), both descended from `base`.
+def merge(
+    base: Snapshot, ours: Snapshot, theirs: Snapshot, *, scheme: CodeScheme = DEFAULT_SCHEME
+) -> MergeResult:
+    """Return the merge of `theirs` (the draft) into `ours` (the head), both descended from `base`,
+    in a catalog whose codes follow `scheme`.
 
     Costs one comparison of `theirs` against `base`, one copy of `ours`, and, when the draft moves,
-    adds or removes nodes, one scan of the result to check the tree around them.
+    adds, removes or renames nodes, one scan of the result to check the tree around them.
     """
     merged = dict(ours)
     conflicts: list[Conflict] = []
     proposed: set[str] = set()
-    for uid in changed_uids(base, theirs):
+    changed = changed_uids(base, theirs)
+    for uid in changed:
         before = ours.get(uid)
         state, found = merge_node(uid, base.get(uid), before, theirs.get(uid))
         conflicts.extend(found)
@@ -60,16 +77,20 @@ def merge(base: Snapshot, ours: Snapshot, theirs: Snapshot) -> MergeResult:
             merged.pop(uid, None)
         else:
             merged[uid] = state
-        if moved_or_came_or_went(before, state):
+        if moved_or_came_or_went(before, state) or renamed(before, state):
             proposed.add(uid)
+    renumbered = renumber(merged, base=base, theirs=theirs, changed=changed, scheme=scheme)
+    proposed.update(r.uid for r in renumbered)
 
     def base_value(uid: str, field: str | None) -> object:
         return value_of(base.get(uid), field)
 
     conflicts.extend(
-        settle(merged, fallback=ours, proposed=proposed, reference=theirs, base_value=base_value)
+        settle(
+            merged, fallback=ours, proposed=proposed, reference=theirs, base_value=base_value, scheme=scheme
+        )
     )
-    return MergeResult(merged, ordered(conflicts, merged, theirs, base))
+    return MergeResult(merged, ordered(conflicts, merged, theirs, base), tuple(renumbered), scheme)
 
 
 def merge_node(
@@ -125,6 +146,13 @@ def with_values(state: NodeState, updates: dict[str, object]) -> NodeState:
     if isinstance(where, Placement):
         fields.update(parent=where.parent, level=where.level, code=where.code)
     return replace(state, **fields)
+
+
+def renamed(before: NodeState | None, after: NodeState | None) -> bool:
+    """Return whether a 三级 or 四级 item's name or department differs between `before` and `after`."""
+    if before is None or after is None or after.level < Level.ITEM:
+        return False
+    return (before.name, before.department) != (after.name, after.department)
 
 
 def moved_or_came_or_went(before: NodeState | None, after: NodeState | None) -> bool:

@@ -14,7 +14,7 @@ from app.catalog.nodes import NodeState
 from app.errors import InvalidInput
 from app.versioning.changes import FIELD_LABELS
 from app.versioning.conflicts import PLACEMENT, Conflict, ConflictKey, ordered
-from app.versioning.merge import MergeResult, moved_or_came_or_went, value_of, with_values
+from app.versioning.merge import MergeResult, moved_or_came_or_went, renamed, value_of, with_values
 from app.versioning.snapshot import Placement
 from app.versioning.structure import settle
 
@@ -60,21 +60,32 @@ def resolve(result: MergeResult, choices: Mapping[ConflictKey, Choice]) -> Merge
     chosen = {uid for uid, _ in choices}
     removed = _remove_subtrees(merged, chosen - merged.keys(), keep=chosen)
     proposed = {
-        uid for uid in chosen | removed if moved_or_came_or_went(result.merged.get(uid), merged.get(uid))
+        uid
+        for uid in chosen | removed
+        if moved_or_came_or_went(result.merged.get(uid), merged.get(uid))
+        or renamed(result.merged.get(uid), merged.get(uid))
     }
 
     def base_value(uid: str, field: str | None) -> object:
         earlier = pending.get((uid, field))
         return earlier.base if earlier is not None else value_of(result.merged.get(uid), field)
 
-    raised = settle(merged, fallback=result.merged, proposed=proposed, reference=None, base_value=base_value)
+    raised = settle(
+        merged,
+        fallback=result.merged,
+        proposed=proposed,
+        reference=None,
+        base_value=base_value,
+        scheme=result.scheme,
+    )
     raised_keys = {c.key for c in raised}
     kept = [
         c
         for c in result.conflicts
         if c.key not in choices and c.key not in raised_keys and c.uid not in removed
     ]
-    return MergeResult(merged, ordered([*kept, *raised], merged, result.merged))
+    conflicts = ordered([*kept, *raised], merged, result.merged)
+    return MergeResult(merged, conflicts, result.renumbered, result.scheme)
 
 
 def _chosen_value(conflict: Conflict | None, key: ConflictKey, choice: Choice) -> object:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app.catalog.codes import fits_parent
+from app.catalog.codes import DEFAULT_SCHEME, CodeScheme
 from app.catalog.nodes import Level, NodeState
 
 Snapshot = Mapping[str, NodeState]
@@ -34,11 +34,11 @@ def placement(state: NodeState) -> Placement:
     return Placement(state.parent, state.level, state.code)
 
 
-def fits(state: NodeState, parent: NodeState | None) -> bool:
-    """Return whether `state` may sit under `parent` (None: at the root) by level and code scheme."""
+def fits(state: NodeState, parent: NodeState | None, scheme: CodeScheme = DEFAULT_SCHEME) -> bool:
+    """Return whether `state` may sit under `parent` (None: at the root) by level and code `scheme`."""
     if parent is None:
-        return state.parent is None and fits_parent(state.code, None, state.level)
-    return state.level == parent.level + 1 and fits_parent(state.code, parent.code, state.level)
+        return state.parent is None and scheme.fits(state.code, None, state.level)
+    return state.level == parent.level + 1 and scheme.fits(state.code, parent.code, state.level)
 
 
 def tree_key(snapshot: Snapshot, uid: str) -> TreeKey:

@@ -127,7 +127,7 @@ def test_tree_reports_every_structural_problem() -> None:
     _root, problems = build_tree(states)
     reasons = {p.uid: p.reason for p in problems}
     assert reasons == {
-        "t": "编码 B01 与上级编码 A 不一致",
+        "t": "编码 B01 与上级编码 A 不一致：二级目录编码为上级编码后加 2 位数字，如 A01",
         "orphan": "上级目录不存在",
         "deep": "三级目录不能挂在一级目录下",
         "floating": "二级目录缺少上级目录",

@@ -236,18 +236,32 @@ CONFLICTS: list[tuple[str, Edit_, Edit_, list[tuple[str, ConflictKind, str | Non
         then(edit("i-home", name="居家养老上门服务"), drop("i-inst")),
     ),
     (
-        "two new items with one code",
+        "draft renumbers an item in place onto a code the head gave out",
         add(MEAL),
-        add(BATH),
-        [("i-bath", ConflictKind.DUPLICATE_CODE, None)],
+        edit("i-inst", code="A05003"),
+        [("i-inst", ConflictKind.DUPLICATE_CODE, PLACEMENT)],
         add(MEAL),
     ),
     (
-        "draft moves an item onto a code the head gave out",
+        "two items of one department given one name",
         add(MEAL),
-        edit("i-after", parent="t-elder", code="A05003"),
-        [("i-after", ConflictKind.DUPLICATE_CODE, PLACEMENT)],
+        add(replace(BATH, name=MEAL.name)),
+        [("i-bath", ConflictKind.DUPLICATE_NAME, None)],
         add(MEAL),
+    ),
+    (
+        "an item renamed to its sibling's name",
+        add(MEAL),
+        edit("i-inst", name=MEAL.name),
+        [("i-inst", ConflictKind.DUPLICATE_NAME, "name")],
+        add(MEAL),
+    ),
+    (
+        "an item moved next to one of the same name",
+        add(replace(TUTOR, name="机构养老服务", department="民政局")),
+        edit("i-inst", parent="t-edu", code="A01002"),
+        [("i-inst", ConflictKind.DUPLICATE_NAME, PLACEMENT)],
+        add(replace(TUTOR, name="机构养老服务", department="民政局")),
     ),
     (
         "moves that make a node its own ancestor",
@@ -255,13 +269,6 @@ CONFLICTS: list[tuple[str, Edit_, Edit_, list[tuple[str, ConflictKind, str | Non
         edit("i-home", parent="i-inst", level=Level.SUBITEM, code="A0500201"),
         [("i-home", ConflictKind.CYCLE, PLACEMENT)],
         edit("i-inst", parent="i-home", level=Level.SUBITEM, code="A0500101"),
-    ),
-    (
-        "draft adds under a type the head moved to another class",
-        ELDER_TO_SOCIAL,
-        add(MEAL),
-        [("i-meal", ConflictKind.CODE_SCHEME, None)],
-        ELDER_TO_SOCIAL,
     ),
     (
         "draft moves a type away from an item the head added",
@@ -305,8 +312,8 @@ def test_a_conflict_shows_the_three_values_and_explains_itself_in_chinese() -> N
     [
         (drop("t-edu", "i-after"), add(TUTOR), ["托管服务", "教育", "已撤销"]),
         (add(TUTOR), drop("t-edu", "i-after"), ["教育", "托管服务", "暂缓"]),
-        (add(MEAL), add(BATH), ["老年助浴服务", "A05003", "老年助餐服务"]),
-        (ELDER_TO_SOCIAL, add(MEAL), ["老年助餐服务", "A05003", "B03"]),
+        (add(MEAL), edit("i-inst", code="A05003"), ["机构养老服务", "A05003", "老年助餐服务"]),
+        (add(MEAL), add(replace(BATH, name=MEAL.name)), ["老年助餐服务", "A05003", "A05004", "同一部门"]),
         (add(MEAL), ELDER_TO_SOCIAL, ["养老服务", "B03", "老年助餐服务", "A05003"]),
         (
             edit("i-inst", parent="i-home", level=Level.SUBITEM, code="A0500101"),
@@ -320,7 +327,7 @@ def test_a_conflict_shows_the_three_values_and_explains_itself_in_chinese() -> N
         "orphan added",
         "orphan held back",
         "duplicate",
-        "scheme item",
+        "same name",
         "scheme type",
         "cycle",
         "deleted by head",
@@ -333,8 +340,8 @@ def test_the_first_message_names_the_nodes_involved(ours: Edit_, theirs: Edit_, 
 
 
 def test_structural_conflict_values_are_whole_nodes_or_placements() -> None:
-    added = merge(BASE, add(MEAL)(BASE), add(BATH)(BASE)).conflicts[0]
-    assert (added.base, added.ours, added.theirs) == (None, None, BATH)
+    added = merge(BASE, drop("t-edu", "i-after")(BASE), add(TUTOR)(BASE)).conflicts[0]
+    assert (added.base, added.ours, added.theirs) == (None, None, TUTOR)
     moved = merge(BASE, ELDER_TO_SOCIAL(BASE), edit("i-home", code="A05009")(BASE)).conflicts[0]
     assert moved.kind is ConflictKind.SAME_FIELD
     assert (moved.base, moved.ours, moved.theirs) == (
@@ -387,31 +394,45 @@ RESOLUTIONS: list[
         [],
     ),
     (
-        "give the new item a free code",
-        merged_with(add(MEAL), add(BATH)),
-        {("i-bath", None): Edit(replace(BATH, code="A05004"))},
-        add(MEAL, replace(BATH, code="A05004")),
+        "give the renumbered item a free code",
+        merged_with(add(MEAL), edit("i-inst", code="A05003")),
+        {("i-inst", PLACEMENT): Edit(Placement("t-elder", Level.ITEM, "A05004"))},
+        then(add(MEAL), edit("i-inst", code="A05004")),
         [],
     ),
     (
         "an edit that still clashes comes back as a conflict",
-        merged_with(add(MEAL), add(BATH)),
-        {("i-bath", None): Edit(replace(BATH, name="助浴上门服务"))},
+        merged_with(add(MEAL), edit("i-inst", code="A05003")),
+        {("i-inst", PLACEMENT): Take.THEIRS},
         add(MEAL),
-        [("i-bath", ConflictKind.DUPLICATE_CODE, None)],
+        [("i-inst", ConflictKind.DUPLICATE_CODE, PLACEMENT)],
     ),
     (
-        "taking the draft's item under a moved type breaks the scheme again",
-        merged_with(ELDER_TO_SOCIAL, add(MEAL)),
-        {("i-meal", None): Take.THEIRS},
-        ELDER_TO_SOCIAL,
-        [("i-meal", ConflictKind.CODE_SCHEME, None)],
+        "rename the draft's same-named item",
+        merged_with(add(MEAL), add(replace(BATH, name=MEAL.name))),
+        {("i-bath", None): Edit(replace(BATH, code="A05004", name="老年助餐服务（上门）"))},
+        add(MEAL, replace(BATH, code="A05004", name="老年助餐服务（上门）")),
+        [],
     ),
     (
-        "renumber the draft's item to the moved type",
-        merged_with(ELDER_TO_SOCIAL, add(MEAL)),
-        {("i-meal", None): Edit(replace(MEAL, code="B03003"))},
-        then(ELDER_TO_SOCIAL, add(replace(MEAL, code="B03003"))),
+        "keep the draft's same-named item and withdraw the head's",
+        merged_with(add(MEAL), add(replace(BATH, name=MEAL.name))),
+        {("i-bath", None): Take.THEIRS, ("i-meal", None): Edit(None)},
+        add(replace(BATH, code="A05004", name=MEAL.name)),
+        [],
+    ),
+    (
+        "taking the draft's same-named item alone comes back",
+        merged_with(add(MEAL), add(replace(BATH, name=MEAL.name))),
+        {("i-bath", None): Take.THEIRS},
+        add(MEAL),
+        [("i-bath", ConflictKind.DUPLICATE_NAME, None)],
+    ),
+    (
+        "keep the old name of an item renamed to its sibling's",
+        merged_with(add(MEAL), edit("i-inst", name=MEAL.name)),
+        {("i-inst", "name"): Take.OURS},
+        add(MEAL),
         [],
     ),
     (
@@ -468,11 +489,11 @@ def test_resolve_applies_choices_and_checks_the_tree_again(
 
 
 def test_a_rejected_resolution_records_what_was_refused() -> None:
-    result = merged_with(add(MEAL), add(BATH))
-    attempt = replace(BATH, name="助浴上门服务")
-    (conflict,) = resolve(result, {("i-bath", None): Edit(attempt)}).conflicts
-    assert (conflict.ours, conflict.theirs) == (None, attempt)
-    assert "A05003" in conflict.message_zh
+    result = merged_with(add(MEAL), edit("i-inst", code="A05003"))
+    attempt = Placement("t-elder", Level.ITEM, "A05001")
+    (conflict,) = resolve(result, {("i-inst", PLACEMENT): Edit(attempt)}).conflicts
+    assert (conflict.ours, conflict.theirs) == (Placement("t-elder", Level.ITEM, "A05002"), attempt)
+    assert "A05001" in conflict.message_zh
 
 
 def test_resolve_leaves_the_result_it_was_given_alone() -> None:
