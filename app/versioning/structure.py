@@ -246,9 +246,12 @@ class _Settler:
             field, ours, theirs = PLACEMENT, placement(before), placement(now)
             restored = replace(now, parent=before.parent, level=before.level, code=before.code)
             if ours == theirs and problem.kind is ConflictKind.DUPLICATE_NAME:  # renamed, not moved
-                field = "name" if now.name != before.name else "department"
-                ours, theirs = getattr(before, field), getattr(now, field)
-                restored = replace(now, **{field: ours})
+                if now.name != before.name:
+                    field, ours, theirs = "name", before.name, now.name
+                    restored = replace(now, name=before.name)
+                else:
+                    field, ours, theirs = "department", before.department, now.department
+                    restored = replace(now, department=before.department)
         if restored is None:
             del self.merged[uid]
         else:
