@@ -495,3 +495,28 @@ class SearchVersion(Base):
     last_id: Mapped[int] = mapped_column(BigInteger)  # first_id - 1 when the version has no items
     items: Mapped[int] = mapped_column(Integer)
     indexed_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class DraftImport(Base):
+    """A spreadsheet uploaded into a draft: kept while its preview waits for confirmation, and once
+    applied, what undoing it restores (the draft's changes and findings on the nodes it rewrote)."""
+
+    __tablename__ = "draft_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # names the preview to its confirmation
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes | None] = mapped_column(deferred=True)  # the file, until it is applied
+    previewed_lock: Mapped[int] = mapped_column(Integer)  # the draft's lock_version the preview saw
+    scope: Mapped[str | None] = mapped_column(String(16))  # add_update | replace, once applied
+    applied_lock: Mapped[int | None] = mapped_column(Integer)  # the draft's lock_version the apply left
+    restore: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("scope IS NULL OR scope IN ('add_update', 'replace')", name="scope"),)
