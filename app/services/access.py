@@ -54,6 +54,7 @@ EDIT_ACTIONS = (
     "draft.reorder",
     "draft.discard",
     "draft.import",
+    "draft.import_undo",
 )
 ADMINS = frozenset({Role.FINANCE_ADMIN, Role.SYSADMIN})
 

@@ -9,23 +9,27 @@ since and offers a reload.
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.db.models import DraftImport
 from app.errors import NotFound
 from app.formats.sheets import MAX_UPLOAD_BYTES
 from app.http.auth import SignedIn
 from app.http.deps import SessionDep, SettingsDep
-from app.http.errors import Refusal, refuse_in_place
+from app.http.errors import NO_REFUSAL, Refusal, refuse_in_place
 from app.http.rendering import is_fragment_request, render
 from app.services.drafts import editor, editor_tree
 from app.services.drafts import items as draft_items
 from app.services.drafts import lifecycle as drafts
 from app.services.imports import into_draft as editor_import
-from app.services.imports.pipeline import ImportResult
+from app.services.imports import undo as import_undo
+from app.services.imports.pipeline import ImportScope
 from app.services.review import workflow
+from app.web.forms import Confirming, View, ask_first, status_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,7 +48,10 @@ def _workspace(
     if not is_fragment_request(request):
         return RedirectResponse(f"{_page(draft_id)}#item-{changed}" if changed else _page(draft_id), 303)
     view = editor.editor_view(session, draft_id, actor=user)
-    return render(request, "editor/_workspace.html", view=view, changed=changed, message=message, user=user)
+    return render(
+        request, "editor/_workspace.html", view=view, changed=changed, message=message, user=user,
+        undo=_undo(session, view),
+    )  # fmt: skip
 
 
 @router.post("/drafts")
@@ -69,7 +76,7 @@ def new_draft(request: Request, session: SessionDep, user: SignedIn) -> Response
 def page(request: Request, draft_id: int, session: SessionDep, user: SignedIn) -> Response:
     view = editor.editor_view(session, draft_id, actor=user)
     return render(
-        request, "editor/page.html", view=view, changed="", message="", user=user, import_result=None
+        request, "editor/page.html", view=view, changed="", message="", user=user, undo=_undo(session, view)
     )
 
 
@@ -294,6 +301,11 @@ def delete_draft(request: Request, draft_id: int, session: SessionDep, user: Sig
     return RedirectResponse("/desk", status_code=303)
 
 
+# --- uploading a spreadsheet: previewed, confirmed, undone -------------------------------------
+
+UPLOAD = "import"  # the upload form's key: a refusal of the preview or the confirmation comes back here
+
+
 @router.post("/drafts/{draft_id}/imports")
 def upload(
     request: Request,
@@ -301,36 +313,85 @@ def upload(
     session: SessionDep,
     settings: SettingsDep,
     user: SignedIn,
-    lock: Lock,
-    file: UploadFile,
+    file: UploadFile | None = None,
+    mode: Annotated[ImportScope, Form()] = ImportScope.ADD_UPDATE,
+    token: Text = "",
+    confirm: Text = "",
 ) -> Response:
-    """Import a spreadsheet into the draft: a bad file answers its row-by-row report and writes nothing."""
-    data = file.file.read(MAX_UPLOAD_BYTES + 1)
-    result = editor_import.import_into_draft(
-        session,
-        draft_id,
-        data=data,
-        filename=file.filename or "",
-        lock=lock,
-        actor=user,
-        catalogs_dir=settings.catalogs_dir,
+    """Upload a spreadsheet in two steps: what it would do is shown first, written only once confirmed.
+
+    The first post carries the file (or, to preview it in the other mode, the token it is kept
+    under); the confirmation carries the token and the mode that was previewed.
+    """
+    view = _upload_view(request, session, user, draft_id)
+    if confirm != "1":
+        data, name = (
+            (file.file.read(MAX_UPLOAD_BYTES + 1), file.filename) if file and file.filename else (None, "")
+        )
+        plan = partial(
+            editor_import.preview_upload, session, draft_id, data=data, filename=name or "", token=token,
+            scope=mode, actor=user, catalogs_dir=settings.catalogs_dir,
+        )  # fmt: skip
+        return ask_first(request, view, key=UPLOAD, form={"mode": mode.value}, plan=plan)
+    refuse_in_place(request, UPLOAD, lambda refusal: view(refusal=refusal))
+    done = editor_import.apply_upload(
+        session, draft_id, token=token, scope=mode, actor=user, catalogs_dir=settings.catalogs_dir
     )
-    if not result.ok:
-        return _import_report(request, session, user, draft_id, result)
-    counts = result.counts
-    message = f"已导入：新增 {counts.added} 项，修改 {counts.changed} 项，撤销 {counts.withdrawn} 项"
+    if done.effect is None:  # the file no longer passes (the rules changed since): its problems
+        return view(confirming=Confirming(UPLOAD, done))
+    c = done.effect.counts
+    message = f"已导入：新增 {c.added} 项，修改 {c.changed} 项，撤销 {c.withdrawn} 项（可撤销这次导入）"
     return _workspace(request, session, user, draft_id, message=message)
 
 
-def _import_report(
-    request: Request, session: SessionDep, user: SignedIn, draft_id: int, result: ImportResult
+def _upload_view(request: Request, session: SessionDep, user: SignedIn, draft_id: int) -> View:
+    """Return the view of the upload's answer: the preview (or the file's problems, or a refusal)
+    in the page's report slot, for htmx; else the whole editor page with it in place."""
+
+    def view(*, confirming: Confirming | None = None, refusal: Refusal = NO_REFUSAL) -> Response:
+        preview = confirming.plan if confirming is not None else None
+        status = status_of({"refusal": refusal}, 200 if preview is None or preview.ok else 422)
+        context = {"preview": preview, "refusal": refusal, "draft_id": draft_id}
+        if not is_fragment_request(request):
+            shown = editor.editor_view(session, draft_id, actor=user)
+            page_context = {
+                "view": shown,
+                "changed": "",
+                "message": "",
+                "user": user,
+                "undo": _undo(session, shown),
+            }
+            return render(request, "editor/page.html", status_code=status, **(page_context | context))
+        response = render(request, "editor/_import_preview.html", status_code=status, **context)
+        if status >= 400:  # htmx swaps an error only where it is told to
+            response.headers["HX-Retarget"] = "#import-report"
+            response.headers["HX-Reswap"] = "innerHTML"
+        return response
+
+    return view
+
+
+def _undo(session: SessionDep, view: editor.EditorView) -> DraftImport | None:
+    """Return the upload the page offers to undo (the draft's last edit), if any."""
+    return import_undo.undoable(session, view.draft) if view.editable else None
+
+
+@router.post("/drafts/{draft_id}/imports/{import_id}/undo")
+def undo_upload(
+    request: Request, draft_id: int, import_id: int, session: SessionDep, user: SignedIn, lock: Lock
 ) -> Response:
-    """Answer a bad file: its row-by-row report (422) into the page's report slot; nothing was written."""
-    if not is_fragment_request(request):
-        view = editor.editor_view(session, draft_id, actor=user)
-        context = {"view": view, "changed": "", "message": "", "user": user, "import_result": result}
-        return render(request, "editor/page.html", status_code=422, **context)
-    response = render(request, "editor/_import_report.html", status_code=422, result=result)
-    response.headers["HX-Retarget"] = "#import-report"
-    response.headers["HX-Reswap"] = "innerHTML"
-    return response
+    """Undo an applied upload in one step: the draft's changes and findings as they were before it."""
+    refuse_in_place(request, f"undo-{import_id}", partial(_undo_refused, request, session, user, draft_id))
+    done = import_undo.undo_import(session, draft_id, import_id, lock=lock, actor=user)
+    return _workspace(
+        request, session, user, draft_id, message=f"已撤销导入“{done.filename}”，草稿恢复到导入之前"
+    )
+
+
+def _undo_refused(
+    request: Request, session: SessionDep, user: SignedIn, draft_id: int, refusal: Refusal
+) -> Response | None:
+    """Answer a refused undo: for htmx the message (and what changed) into #flash; else the page with it."""
+    if is_fragment_request(request):
+        return None
+    return _upload_view(request, session, user, draft_id)(refusal=refusal)

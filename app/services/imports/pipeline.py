@@ -34,6 +34,18 @@ class ImportMode(StrEnum):
     DRY_RUN = "dry_run"  # report what would change, write nothing
 
 
+class ImportScope(StrEnum):
+    """What a file is: rows to add or update (the default), or the whole list of its scope."""
+
+    ADD_UPDATE = "add_update"  # rows add or update items; items the file leaves out stay as they are
+    REPLACE = "replace"  # the file is the whole list: items of its scope that it leaves out are withdrawn
+
+    @property
+    def label(self) -> str:
+        """Return the choice as a clerk reads it."""
+        return "只新增和修改" if self is ImportScope.ADD_UPDATE else "替换本部门全部条目"
+
+
 @dataclass(frozen=True, slots=True)
 class ImportRequest:
     catalog: str
@@ -43,6 +55,7 @@ class ImportRequest:
     sheet: str | None = None
     declared_encoding: str | None = None
     mode: ImportMode = ImportMode.WRITE
+    scope: ImportScope = ImportScope.ADD_UPDATE
     max_bytes: int = MAX_UPLOAD_BYTES  # the API's cap; the command line, run on the server, may raise it
 
 
@@ -92,7 +105,7 @@ def _import(session: Session, request: ImportRequest, *, actor: Actor, catalogs_
     if not result.ok:
         return result
     base = store.load_version(session, catalog.id, base_version.seq)
-    ctx = _context(session, catalog, base_version.seq, request.department, catalogs_dir)
+    ctx = import_context(session, catalog, base_version.seq, request.department, catalogs_dir)
     items, problems = validate(result.table, columns, ctx)
     result.problems.extend(problems)
     result.rows = len(items)
@@ -100,7 +113,8 @@ def _import(session: Session, request: ImportRequest, *, actor: Actor, catalogs_
     result.problems.extend(screened.problems)  # warnings, block findings too: the gate is at submit
     if not result.ok:
         return result
-    desired, problems = plan(items, base, request.department)
+    states = {uid: n.state for uid, n in base.items()}
+    desired, problems = plan(items, states, request.department, scope=request.scope)
     result.problems.extend(problems)
     if not result.ok:
         return result
@@ -126,6 +140,7 @@ def _import(session: Session, request: ImportRequest, *, actor: Actor, catalogs_
         object_id=draft.id,
         summary={
             "file": request.filename,
+            "scope": request.scope.value,
             "rows": result.rows,
             "added": result.counts.added,
             "changed": result.counts.changed,
@@ -157,9 +172,10 @@ def _department_id(session: Session, catalog: Catalog, code: str | None) -> int 
     return dept.id
 
 
-def _context(
+def import_context(
     session: Session, catalog: Catalog, seq: int, department: str | None, catalogs_dir: Path
 ) -> ImportContext:
+    """Return what validating a file against version `seq` of the catalog needs to know."""
     framework = load_framework(catalogs_dir, catalog.framework)
     variants = {c.code: c.name_variants for c in framework.classes}
     classes = tuple(
@@ -177,36 +193,42 @@ def _context(
 
 
 def plan(
-    items: list[ParsedItem], base: Mapping[str, store.StoredNode], department: str | None
+    items: list[ParsedItem],
+    states: Mapping[str, NodeState],
+    department: str | None,
+    *,
+    scope: ImportScope = ImportScope.ADD_UPDATE,
 ) -> tuple[dict[str, NodeState | None], list[Problem]]:
-    """Return the changes that make the catalog hold the file's items (uid → state, None: withdrawn).
+    """Return the changes that make the catalog `states` hold the file's items (uid → state, None: withdrawn).
 
-    The file is the whole catalog of its scope (one department, or every department):
-    items of the scope that the file leaves out are withdrawn. An item is recognised by its
-    uid, else its code, else its name under the same parent and department.
+    The file's scope is one department, or every department. With REPLACE the file is the
+    whole list of its scope: items of the scope that it leaves out are withdrawn; with
+    ADD_UPDATE they stay as they are. An item is recognised by its uid, else its code, else
+    its name under the same parent and department.
     """
-    return _Planner(items, base, department).run()
+    return _Planner(items, states, department, scope).run()
 
 
 @dataclass
 class _Planner:
     items: list[ParsedItem]
-    base: Mapping[str, store.StoredNode]
+    catalog: Mapping[str, NodeState]  # the catalog the file is planned against
     department: str | None
+    scope: ImportScope
     problems: list[Problem] = field(default_factory=list)
     result: dict[str, NodeState] = field(default_factory=dict)
     uid_of_row: dict[int, str] = field(default_factory=dict)
     taken: dict[str, set[str]] = field(default_factory=dict)  # parent uid → codes in use
+    last_key: dict[str, int] = field(default_factory=dict)  # parent uid → its last child's sort key
 
     def run(self) -> tuple[dict[str, NodeState | None], list[Problem]]:
-        scope = [
-            n.state for n in self.base.values() if n.state.level >= Level.ITEM and self._in_scope(n.state)
-        ]
+        scope = [s for s in self.catalog.values() if s.level >= Level.ITEM and self._in_scope(s)]
         by_code = {s.code: s.uid for s in scope}
         by_name = {(s.parent, s.department, name_key(s.name)): s.uid for s in scope}
-        for n in self.base.values():
-            if n.state.parent is not None:  # codes in use stay in use: never two nodes with one code
-                self.taken.setdefault(n.state.parent, set()).add(n.state.code)
+        for s in self.catalog.values():
+            if s.parent is not None:  # codes in use stay in use: never two nodes with one code
+                self.taken.setdefault(s.parent, set()).add(s.code)
+                self.last_key[s.parent] = max(self.last_key.get(s.parent, 0), s.sort_key)
         in_scope = {s.uid for s in scope}
         for it in self.items:
             parent = it.type.uid if it.parent_row is None else self.uid_of_row.get(it.parent_row)
@@ -216,7 +238,8 @@ class _Planner:
             self.uid_of_row[it.row] = uid
             self.result[uid] = self._state(it, uid, parent)
         changes: dict[str, NodeState | None] = dict(self.result)
-        changes.update({uid: None for uid in in_scope if uid not in self.result})
+        if self.scope is ImportScope.REPLACE:
+            changes.update({uid: None for uid in in_scope if uid not in self.result})
         return changes, self.problems
 
     def _in_scope(self, s: NodeState) -> bool:
@@ -237,19 +260,26 @@ class _Planner:
         found = by_name.get((parent, it.department, name_key(it.name))) if by_name else None
         if found is not None and found not in self.result:
             return found
-        if it.uid and it.uid not in self.base:
+        if it.uid and it.uid not in self.catalog:
             return it.uid  # a uid from another catalog's export keeps its identity here
         return new_uid()
 
     def _state(self, it: ParsedItem, uid: str, parent: str) -> NodeState:
-        old = self.base[uid].state if uid in self.base else None
+        old = self.catalog.get(uid)
         attrs = dict(old.attrs) if old else {}
         attrs.pop("note", None)
         if it.note:
             attrs["note"] = it.note
         code = self._code(it, parent, old)
-        sort_key = old.sort_key if old and old.parent == parent else it.row * 10
+        sort_key = old.sort_key if old and old.parent == parent else self._sort_key(it, parent)
         return NodeState(uid, parent, it.level, code, it.name, it.description, it.department, sort_key, attrs)
+
+    def _sort_key(self, it: ParsedItem, parent: str) -> int:
+        if self.scope is ImportScope.REPLACE:
+            return it.row * 10  # the file is the whole list: its order is the order
+        key = self.last_key.get(parent, 0) + 10  # a row added to a list goes after what is there
+        self.last_key[parent] = key
+        return key
 
     def _code(self, it: ParsedItem, parent: str, old: NodeState | None) -> str:
         taken = self.taken.setdefault(parent, set())
@@ -277,4 +307,4 @@ class _Planner:
     def _parent_code(self, parent: str) -> str:
         if parent in self.result:
             return self.result[parent].code
-        return self.base[parent].state.code
+        return self.catalog[parent].code

@@ -428,29 +428,6 @@ def test_upload_of_a_bad_file_reports_row_by_row_and_writes_nothing(
     assert _lock(client.get(f"/drafts/{d}").text) == 1
 
 
-def test_upload_of_a_good_file_becomes_the_drafts_changes(
-    editor: tuple[TestClient, str, int], session: Session
-) -> None:
-    client, csrf, d = editor
-    good = (
-        "一级目录,二级目录,三级目录,服务内容\n"
-        "基本公共服务,养老服务,社区居家养老服务,为辖区居家老年人提供助餐、助洁、助浴等上门服务。\n"
-        "基本公共服务,养老服务,老年人助浴服务,上门助浴\n"
-    )
-    response = client.post(
-        f"/drafts/{d}/imports",
-        data={"lock": 1},
-        files={"file": ("民政.csv", good.encode(), "text/csv")},
-        headers=_hx(csrf),
-    )
-    assert response.status_code == 200, response.text
-    assert "老年人助浴服务" in response.text
-    assert "已导入：新增 1 项" in response.text
-    # 养老机构服务质量评估 and the 四级 sub-item 助餐服务 are not in the file: both withdrawn
-    assert "撤销 <strong>2</strong>" in response.text
-    assert _changes(session, d) == 3
-
-
 def test_the_department_sees_the_reviewers_comments_beside_its_items_and_on_the_draft(
     client: TestClient, w: World, session: Session
 ) -> None:

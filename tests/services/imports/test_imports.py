@@ -21,7 +21,7 @@ from app.db.models import Catalog, Draft
 from app.db.store import load_version
 from app.services.demo import load_demo
 from app.services.drafts import changes as draft_changes
-from app.services.imports.pipeline import ImportMode, ImportRequest, ImportResult, import_file
+from app.services.imports.pipeline import ImportMode, ImportRequest, ImportResult, ImportScope, import_file
 from app.services.people.accounts import create_token
 from tests.databases import checksum
 from tests.factories import SYSTEM
@@ -59,12 +59,13 @@ def education_items(session: Session) -> dict[str, str]:
 def test_a_department_file_becomes_one_draft(demo: Session, engine: Engine) -> None:
     before_items = education_items(demo)
     before = checksum(engine)
-    dry = imported(demo, EDUCATION_FILE, department=EDUCATION, mode=ImportMode.DRY_RUN)
+    whole = ImportScope.REPLACE  # the file is the department's whole list
+    dry = imported(demo, EDUCATION_FILE, department=EDUCATION, mode=ImportMode.DRY_RUN, scope=whole)
     assert dry.ok, dry.problems
     assert checksum(engine) == before  # a dry run writes nothing
     assert (dry.counts.added, dry.counts.changed, dry.counts.withdrawn) == (1, 1, len(before_items) - 1)
 
-    result = imported(demo, EDUCATION_FILE, department=EDUCATION)
+    result = imported(demo, EDUCATION_FILE, department=EDUCATION, scope=whole)
     assert result.ok
     assert result.counts == dry.counts
     draft = demo.get_one(Draft, result.draft_id)
@@ -77,6 +78,18 @@ def test_a_department_file_becomes_one_draft(demo: Session, engine: Engine) -> N
     assert mine["义务教育阶段课后延时服务"].uid in before_items  # recognised by name: same identity
     others = [s for s in proposed.values() if s.department not in (None, EDUCATION)]
     assert len(others) > 1500  # a department's file leaves other departments' items alone
+
+
+def test_by_default_a_file_adds_and_updates_and_withdraws_nothing(demo: Session) -> None:
+    before_items = education_items(demo)
+    result = imported(demo, EDUCATION_FILE, department=EDUCATION)
+    assert result.ok, result.problems
+    assert (result.counts.added, result.counts.changed, result.counts.withdrawn) == (1, 1, 0)
+    assert result.draft_id is not None
+    proposed = draft_changes.snapshot(demo, demo.get_one(Draft, result.draft_id))
+    mine = {s.name for s in proposed.values() if s.department == EDUCATION and s.level >= Level.ITEM}
+    assert set(before_items.values()) <= mine
+    assert "校园食品安全第三方检测服务" in mine
 
 
 BAD_FILES = {
