@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.web import editor, merge, public, review, search, signin, statistics
-from app.web.admin import departments, rules, users, versions
+from app.web.admin import calendar, departments, rules, users, versions
 
 # main includes each one itself: a router nested in another costs every request a level of matching
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -22,5 +22,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         users,
         departments,
         rules,
+        calendar,
     )
 )

@@ -20,6 +20,7 @@ from app.http.deps import SessionDep, Today
 from app.http.errors import refuse_in_place
 from app.http.rendering import is_fragment_request, render
 from app.services import access
+from app.services.calendar import overview as calendar_overview
 from app.services.merging import merge as merging
 from app.services.screening.versions import FindingFilter, version_findings
 from app.services.versions import board, lifecycle, overview
@@ -78,9 +79,11 @@ def _versions_view(
         only = slug if is_fragment_request(request) else None
         shown = overview.catalog_versions(session, user, today=today, slug=only)
         role = access.role_of(user)
+        missing = calendar_overview.missing_years(session, today=today)  # a gap deadlines will soon reach
         return show(
             request, "admin/versions.html", "admin/_catalog.html", user=user, catalogs=shown, acted=slug,
-            cv=shown[0] if shown else None, today=today, can_act=role is Role.FINANCE_ADMIN, **extras,
+            cv=shown[0] if shown else None, today=today, can_act=role is Role.FINANCE_ADMIN, missing=missing,
+            **extras,
         )  # fmt: skip
 
     return view
