@@ -129,14 +129,18 @@ def import_into_draft(
     filename: str,
     scope: ImportScope = ImportScope.ADD_UPDATE,
     lock: int | None,
+    expected_sha256: str | None = None,
     actor: Actor,
     catalogs_dir: Path,
 ) -> UploadPreview:
     """Validate the file and apply it in `scope` at once, based on the draft's version `lock`.
 
-    A file with any error gets its row-by-row problems and writes nothing.
+    A file with any error gets its row-by-row problems and writes nothing; so does a file
+    whose hash is not `expected_sha256` (the one its client previewed), with InvalidInput.
     """
     draft = _editable(session, draft_id, actor)
+    if expected_sha256 and expected_sha256.strip().lower() != uploads.digest(data):
+        raise InvalidInput("文件与预览时的不同（SHA-256 不符），未导入：请重新预览后再导入")
     row = DraftImport(
         draft_id=draft.id,
         user_id=access.user_id(actor),
