@@ -41,10 +41,13 @@ class StateOut(BaseModel):
 
 class ChangeOut(BaseModel):
     uid: str
-    kinds: list[str] = Field(description="新增、撤销、移动、重新编号、更名、内容调整")
+    kinds: list[str] = Field(description="新增、撤销、移动、重新编号、排序调整、更名、内容调整、编码调整")
     fields: list[str] = Field(description="内容有调整的字段")
     old: StateOut | None
     new: StateOut | None
+    provisional_code: str | None = Field(
+        None, description="编码调整：新增条目在草稿中的暂定编码（合并时该编码已被占用，改为 new.code）"
+    )
 
 
 class DiffOut(BaseModel):
@@ -81,7 +84,14 @@ def diff_out(
         for kind in row.kinds:
             summary[kind] = summary.get(kind, 0) + 1
     changes = [
-        ChangeOut(uid=r.uid, kinds=list(r.kinds), fields=list(r.fields), old=_state(r.old), new=_state(r.new))
+        ChangeOut(
+            uid=r.uid,
+            kinds=list(r.kinds),
+            fields=list(r.fields),
+            old=_state(r.old),
+            new=_state(r.new),
+            provisional_code=r.provisional,
+        )
         for r in rows
     ]
     return DiffOut(catalog=slug, from_version=a, to_version=b, draft=draft, summary=summary, changes=changes)

@@ -15,6 +15,7 @@ from app.http.deps import SessionDep
 from app.services import access
 from app.services.merging import conflicts as merge_conflicts
 from app.services.merging import merge as merging
+from app.services.merging import resolution
 from app.services.review import workflow as review
 
 router = APIRouter(**ROUTER_ARGS)
@@ -30,7 +31,10 @@ class CommentIn(BaseModel):
 
 
 class ResolveIn(BaseModel):
-    take: str = Field(description="ours（现行版本）、theirs（草稿）或 edit")
+    take: str = Field(
+        description="ours（现行版本）、theirs（草稿）、edit；"
+        "同名冲突还可 withdraw_other（保留草稿的条目、撤销另一条）"
+    )
     value: Any = None
 
 
@@ -126,13 +130,8 @@ def conflicts(draft_id: int, session: SessionDep, user: SignedIn) -> list[dict[s
 def resolve(
     draft_id: int, conflict_id: int, body: ResolveIn, session: SessionDep, user: SignedIn
 ) -> dict[str, Any]:
-    access.require_finance(user)
-    access.visible_draft(session, draft_id, user)
-    return _conflict(
-        merge_conflicts.resolve_conflict(
-            session, draft_id, conflict_id, take=body.take, value=body.value, actor=user
-        )
-    )
+    decided = resolution.decide(session, draft_id, conflict_id, take=body.take, value=body.value, actor=user)
+    return _conflict(decided)
 
 
 @router.get("/drafts/{draft_id}/comments", summary="评论")

@@ -58,6 +58,7 @@ class Conflict:
     ours: object
     theirs: object
     message_zh: str
+    other: str | None = None  # for a duplicate: the node whose code or name it would share
 
     @property
     def key(self) -> ConflictKey:

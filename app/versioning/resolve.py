@@ -6,7 +6,7 @@ kept between requests): each conflict carries the values a choice needs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -86,6 +86,16 @@ def resolve(result: MergeResult, choices: Mapping[ConflictKey, Choice]) -> Merge
     ]
     conflicts = ordered([*kept, *raised], merged, result.merged)
     return MergeResult(merged, conflicts, result.renumbered, result.scheme)
+
+
+def held_back(
+    result: MergeResult, choices: Mapping[ConflictKey, Choice], keys: Iterable[ConflictKey]
+) -> list[Conflict]:
+    """Return the conflicts that hold the choices named by `keys` back when all `choices` are applied
+    to `result` (each such choice would break the tree); empty when they all stand. Raise
+    InvalidInput as `resolve` does."""
+    wanted = set(keys)
+    return [c for c in resolve(result, choices).conflicts if c.key in wanted]
 
 
 def _chosen_value(conflict: Conflict | None, key: ConflictKey, choice: Choice) -> object:

@@ -37,6 +37,7 @@ class _Problem:
     culprit: str
     kind: ConflictKind
     message: str
+    other: str | None = None  # the node it clashes with (duplicates)
 
 
 def settle(
@@ -194,7 +195,7 @@ class _Settler:
             f"「{self._name(culprit)}」的编码 {state.code} 与「{self._name(other)}」重复"
             f"（同在「{self._name(state.parent)}」下）"
         )
-        return _Problem(culprit, ConflictKind.DUPLICATE_CODE, message)
+        return _Problem(culprit, ConflictKind.DUPLICATE_CODE, message, other)
 
     def _clashed_before(self, uid: str, other: str) -> bool:
         # The two shared parent and code already before the proposal or in the draft.
@@ -222,7 +223,7 @@ class _Settler:
             f"「{held.name}」（{held.code}）与「{kept.name}」（{kept.code}）同名，同在「{self._name(state.parent)}」下、"
             "属同一部门：请保留其中一条、将其中一条改名，或撤销其中一条"
         )
-        return _Problem(culprit, ConflictKind.DUPLICATE_NAME, message)
+        return _Problem(culprit, ConflictKind.DUPLICATE_NAME, message, other)
 
     def _named_alike_before(self, uid: str, other: str) -> bool:
         # The two were already same-named siblings of one department before the proposal or in the draft.
@@ -258,7 +259,9 @@ class _Settler:
             self.merged[uid] = restored
             self._place(uid, restored)
         base = self.base_value(uid, field)
-        self.conflicts.append(Conflict(uid, problem.kind, field, base, ours, theirs, problem.message))
+        self.conflicts.append(
+            Conflict(uid, problem.kind, field, base, ours, theirs, problem.message, problem.other)
+        )
 
     def _name(self, uid: str | None) -> str:
         if uid is None:

@@ -19,7 +19,7 @@ from app.http.auth import MaybeUser, SignedIn
 from app.http.deps import SessionDep
 from app.http.errors import Refusal, refuse_in_place
 from app.http.rendering import is_fragment_request, render
-from app.services.merging import conflicts, resolution
+from app.services.merging import resolution
 from app.services.merging.preview import MergePreview, merge_preview
 from app.web.forms import Text, login, toast
 
@@ -96,7 +96,7 @@ def resolve(
     refuse_in_place(
         request, f"conflict:{conflict_id}", _in_place(request, session, user, draft_id), value=value
     )
-    conflicts.resolve_typed(session, draft_id, conflict_id, take=take, text=value, actor=user)
+    resolution.decide(session, draft_id, conflict_id, take=take, text=value, actor=user)
     if not is_fragment_request(request):
         return RedirectResponse(f"/review/drafts/{draft_id}/merge?notice=resolve", status_code=303)
     response = _answer(request, session, user, draft_id, fresh={conflict_id}, notice=NOTICES["resolve"])

@@ -173,7 +173,8 @@ def test_merge_page_resolves_conflicts_and_merges(browser: Browser, merge_site: 
     expect(phone.locator("h2#conflicts-h")).to_contain_text("待处理 2 个")
     phone.get_by_role("button", name="登记冲突，开始处理").click()
     expect(phone.locator("#merge-body .notice")).to_contain_text("已登记 2 个冲突")
-    expect(phone.get_by_role("button", name="采用草稿", exact=True)).to_have_count(2)
+    # keeping both same-named items would break the catalog: only the name conflict offers the draft's side
+    expect(phone.get_by_role("button", name="采用草稿", exact=True)).to_have_count(1)
     _no_sideways_scroll(phone)
     screenshot(phone, f"merge-conflict-phone-{backend}")
     phone.close()
@@ -193,19 +194,21 @@ def test_merge_page_resolves_conflicts_and_merges(browser: Browser, merge_site: 
     expect(page.locator("#toast")).to_have_text("冲突处理已记录。")
 
     group = page.locator(".conflict-group", has_text="A01 公共教育")
-    group.get_by_role("button", name="本类全部采用草稿").click()  # the whole type at once
-    expect(page.locator("#merge-body .notice")).to_contain_text("已按整类处理 1 个冲突")
-    code = page.locator("article.conflict", has_text="编码 A01002")
-    expect(code).to_contain_text("此选择会破坏目录结构")  # the draft's code still clashes
-    code.get_by_label("编辑编码").fill("A01003")
-    code.get_by_role("button", name="采用编辑值").click()
+    expect(group.get_by_role("button", name="本类全部采用草稿")).to_have_count(0)  # it would be refused
+    same = page.locator("article.conflict", has_text="同名")
+    expect(same.get_by_role("button", name="采用草稿的这一条，撤销「A01002 老年教育服务」")).to_be_visible()
+    same.get_by_label("改名").fill("老年教育课后服务")
+    same.get_by_role("button", name="采用编辑值").click()
     expect(page.locator("#open-count")).to_have_text("0")
+    renumbered = page.locator(".renumbered")  # the new item another draft's code pushed along
+    expect(renumbered).to_contain_text("课后托管延时服务")
+    expect(renumbered).to_contain_text("A01002 → A01003")
     summary = page.locator("table.summary-table")
-    expect(summary).to_contain_text("课后托管延时服务")
+    expect(summary).to_contain_text("老年教育课后服务")
     expect(summary).to_contain_text("社区居家养老综合服务")
     screenshot(page, f"merge-conflict-{backend}")
 
     page.get_by_role("button", name="✓ 确认合并").click()
     expect(page.locator("#merge-body .done")).to_contain_text("已合并到第2版")
-    expect(page.locator("#merge-body")).to_contain_text("新增 1 项、修改 2 项")
+    expect(page.locator("#merge-body")).to_contain_text("新增 2 项、修改 2 项")
     page.close()

@@ -287,7 +287,7 @@ def test_a_catalog_change_from_department_to_public(
     _expect(body).to_contain_text("新增 3 项")
     story.shot(reviewer, "merged")
 
-    # -- 教育局's draft: approved, then merged with its clashing code resolved side by side
+    # -- 教育局's draft: approved, then merged; its provisional code, taken first, is renumbered
     reviewer.goto(f"{story.base}/review")
     reviewer.get_by_role("link", name=f"#{second_draft} 老年教育课程").click()
     reviewer.wait_for_url(f"**/review/drafts/{second_draft}")
@@ -296,32 +296,19 @@ def test_a_catalog_change_from_department_to_public(
     reviewer.locator("#decision").get_by_role("link", name="前往合并 →").click()
     reviewer.wait_for_url(f"**/review/drafts/{second_draft}/merge")
     _expect(body).to_contain_text("合并到：第3版（编制中）")
-    _expect(reviewer.locator("h2#conflicts-h")).to_contain_text("待处理 1 个")
-    reviewer.get_by_role("button", name="登记冲突，开始处理").click()
-    _expect(body.locator(".notice")).to_contain_text("已登记 1 个冲突")
-    conflict = reviewer.locator("article.conflict", has_text=EDUCATION[0])
-    _expect(conflict).to_contain_text("编码重复")
-    _expect(conflict.locator(".message")).to_contain_text(
-        f"「{EDUCATION[0]}」的编码 {clash} 与「{CANTEEN[0]}」重复"
-    )
-    _expect(conflict.locator(".side-base")).to_be_visible()
-    _expect(conflict.locator(".side-head")).to_be_visible()
-    _expect(conflict.locator(".side-draft")).to_contain_text(f"{clash} {EDUCATION[0]}")
+    _expect(body).to_contain_text("✓ 没有冲突")
     free = _next_code(codes)
-    story.shot(reviewer, "conflict-side-by-side")
-    conflict.get_by_label("编辑编码").fill(free)
-    conflict.get_by_role("button", name="采用编辑值").click()
-    conflict = reviewer.locator("article.conflict", has_text=EDUCATION[0])
-    _expect(conflict).to_have_class(re.compile(r"\bis-resolved\b"))
-    _expect(conflict).to_contain_text("已选择：编辑后的取值")
-    _expect(reviewer.locator("#open-count")).to_have_text("0")
-    _expect(reviewer.locator("#toast")).to_have_text("冲突处理已记录。")
+    renumbered = body.locator(".renumbered")
+    _expect(renumbered).to_contain_text(f"{EDUCATION[0]}：{clash} → {free}")
     merged_row = reviewer.locator("table.summary-table tr", has_text=EDUCATION[0])
     _expect(merged_row.locator("td.code").last).to_have_text(free)
+    _expect(merged_row).to_contain_text(f"编码调整：草稿暂定 {clash}")
+    story.shot(reviewer, "renumbered-before-merge")
     reviewer.get_by_role("button", name="✓ 确认合并").click()
     _expect(body.locator(".done")).to_contain_text("已合并到第3版")
     _expect(body).to_contain_text("新增 1 项")
-    story.shot(reviewer, "conflict-resolved-and-merged")
+    _expect(body.locator(".renumbered")).to_contain_text(f"{clash} → {free}")
+    story.shot(reviewer, "renumbered-and-merged")
     reviewer.context.close()
 
     # -- the finance admin issues the version with its 文号, then publishes it

@@ -30,7 +30,7 @@ from app.services.exports import files as exports
 from app.services.exports.rows import ITEM_LEVELS, entries
 from app.services.screening.rules import current_matcher
 
-KIND_ORDER = ("新增", "撤销", "更名", "移动", "重新编号", "排序调整", "内容调整")
+KIND_ORDER = ("新增", "撤销", "更名", "移动", "重新编号", "排序调整", "内容调整", "编码调整")
 MAIN_KINDS = frozenset(("新增", "撤销", "更名", "移动", "内容调整"))  # counted even when none happened
 SHOWN_FIELDS = {"name": "名称", "description": "服务内容", "department": "购买主体", "level": "层级"}
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import NodeState
 from app.clock import end_of_day
 from app.db import draft_store, queries, store
-from app.db.models import Catalog, Draft, Version
+from app.db.models import Catalog, Draft, DraftChange, Node, Version
 from app.errors import InvalidInput, NotFound
 from app.formats.sheets import collector_paused
 from app.versioning.changes import Change, Modified, Reordered
@@ -24,6 +26,7 @@ class Comparison:
     before: dict[str, NodeState]
     after: dict[str, NodeState]
     changes: list[Change]
+    renumbered: Mapping[str, str] = field(default_factory=dict)  # uid → the provisional code a merge changed
 
 
 def _closed(
@@ -50,7 +53,22 @@ def compare_versions(session: Session, catalog: Catalog, a: Version, b: Version)
     # walk the process's live objects again and again (a quarter of a 650k-node diff's time).
     with collector_paused():
         before, after = store.states_between(session, catalog.id, a.seq, b.seq)
-        return Comparison(before, after, diff(before, after))
+        return Comparison(before, after, diff(before, after), renumbered_between(session, catalog, a, b))
+
+
+def renumbered_between(session: Session, catalog: Catalog, a: Version, b: Version) -> dict[str, str]:
+    """Return uid → provisional code of the new items whose merge into a version after `a`, up to
+    `b`, gave them another code (either way round)."""
+    low, high = sorted((a.seq, b.seq))
+    stmt = (
+        select(Node.uid, DraftChange.fields, DraftChange.merged_code)
+        .join(DraftChange, DraftChange.node_id == Node.id)
+        .join(Draft, Draft.id == DraftChange.draft_id)
+        .join(Version, Version.id == Draft.merged_version_id)
+        .where(Version.catalog_id == catalog.id, Version.seq > low, Version.seq <= high)
+        .where(DraftChange.merged_code.is_not(None))
+    )
+    return {uid: fields["code"] for uid, fields, _ in session.execute(stmt) if fields}
 
 
 def compare_draft(session: Session, draft: Draft) -> Comparison:
@@ -106,15 +124,19 @@ def public_pair(session: Session, catalog: Catalog, a: int | None, b: int | None
 @dataclass(frozen=True, slots=True)
 class ChangeRow:
     uid: str
-    kinds: tuple[str, ...]  # 新增 / 撤销 / 移动 / 重新编号 / 排序调整 / 更名 / 内容调整
+    kinds: tuple[str, ...]  # 新增 / 撤销 / 移动 / 重新编号 / 排序调整 / 更名 / 内容调整 / 编码调整
     old: NodeState | None
     new: NodeState | None
     fields: tuple[str, ...]  # labels of the fields that changed
+    provisional: str | None = None  # a new item's code in its draft, when its merge gave another
 
     @property
     def label(self) -> str:
         """Return the kinds joined for a table cell, e.g. 移动、更名."""
         return "、".join(self.kinds)
+
+
+RENUMBERED = "编码调整"  # a new item's code, given by the merge instead of the one its draft proposed
 
 
 def rows(comparison: Comparison) -> list[ChangeRow]:
@@ -132,15 +154,14 @@ def rows(comparison: Comparison) -> list[ChangeRow]:
         if not changes:  # only a moved node's new sort key: nothing a reader is told of
             continue
         fields = tuple(f.label for c in changes if isinstance(c, Modified) for f in c.fields)
-        out.append(
-            ChangeRow(
-                uid,
-                tuple(c.label for c in changes),
-                comparison.before.get(uid),
-                comparison.after.get(uid),
-                fields,
-            )
-        )
+        kinds = tuple(c.label for c in changes)
+        provisional = comparison.renumbered.get(uid)
+        after = comparison.after.get(uid)
+        if provisional is not None and after is not None and after.code != provisional:
+            kinds = (*kinds, RENUMBERED)
+        else:
+            provisional = None
+        out.append(ChangeRow(uid, kinds, comparison.before.get(uid), after, fields, provisional))
     return out
 
 
@@ -170,7 +191,7 @@ def change_table(comparison: Comparison, department_names: dict[str, str]) -> li
                 r.new.code if r.new else "",
                 r.new.name if r.new else "",
                 department_names.get(dept or "", dept or ""),
-                "、".join(r.fields),
+                "、".join((*r.fields, f"编码调整：草稿暂定 {r.provisional}") if r.provisional else r.fields),
                 r.uid,
             ]
         )

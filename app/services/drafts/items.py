@@ -6,14 +6,15 @@ from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
-from app.catalog.codes import next_child_code
 from app.catalog.nodes import DESCRIPTION_MAX, NAME_MAX, Level, NodeState
 from app.catalog.text import normalise
 from app.db import draft_store, store
+from app.db.models import Catalog
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.services import access
 from app.services.access import Actor
 from app.services.catalogs.authoring import new_uid
+from app.services.catalogs.codes import scheme_of
 from app.services.drafts.lifecycle import begin_edit, change_row
 from app.workflow.states import FINANCE, Role
 
@@ -55,11 +56,12 @@ def add_item(
     if any(s.name == name and s.department == (department or parent_state.department) for s in siblings):
         raise InvalidInput(f"同一目录、同一部门下已有“{name}”")
     uid = new_uid()
+    scheme = scheme_of(session.get_one(Catalog, edit.draft.catalog_id))
     state = NodeState(
         uid,
         parent,
         level,
-        next_child_code(parent_state.code, level, edit.taken_codes(parent)),
+        scheme.next_child(parent_state.code, level, edit.taken_codes(parent)),
         name,
         description,
         department or parent_state.department,
@@ -114,7 +116,10 @@ def move_item(
         access.check_item(session, actor, target)
     if current.parent == parent:
         return current
-    code = next_child_code(target.code, current.level, edit.taken_codes(parent))
+    if any(s.name == current.name and s.department == current.department for s in edit.children(parent)):
+        raise InvalidInput(f"“{target.name}”下已有本部门的“{current.name}”，不能移入同名条目")
+    scheme = scheme_of(session.get_one(Catalog, edit.draft.catalog_id))
+    code = scheme.next_child(target.code, current.level, edit.taken_codes(parent))
     sort_key = max((s.sort_key for s in edit.children(parent)), default=0) + 10
     state = replace(current, parent=parent, code=code, sort_key=sort_key)
     edit.put(node_id, uid, base, state)

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.nodes import Level, NodeState
+from app.catalog.text import normalise
 from app.db import draft_store
 from app.db.models import MergeConflict
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput
 from app.services import access, audit
 from app.services.access import Actor, user_id
 from app.versioning.conflicts import PLACEMENT, ConflictKey, ConflictKind
@@ -99,27 +100,33 @@ def recodable(fld: str, kind: str) -> bool:
     return fld == "" and kind == ConflictKind.DUPLICATE_CODE
 
 
-def resolve_conflict(
-    session: Session, draft_id: int, conflict_id: int, *, take: str, value: Any = None, actor: Actor
-) -> MergeConflict:
-    """Record a reviewer's decision on a conflict: ours (the head), theirs (the draft) or edit (`value`,
-    in the stored JSON shape). Only a finance role (or the system) who may see the draft decides."""
+def renamable(fld: str, kind: str) -> bool:
+    """Return whether the conflict is a whole item whose name its sibling has: an edit renames it."""
+    return fld == "" and kind == ConflictKind.DUPLICATE_NAME
+
+
+def conflict_row(session: Session, draft_id: int, conflict_id: int, *, actor: Actor) -> MergeConflict:
+    """Return the stored conflict a page names, if a finance role who may see the draft asks; a
+    Conflict when a later merge attempt has settled or dropped it."""
     _guard(session, draft_id, actor)
     row = session.get(MergeConflict, conflict_id)
     if row is None or row.draft_id != draft_id:
-        raise NotFound("没有这个冲突")
-    return _record(session, row, take, value, actor)
-
-
-def resolve_typed(
-    session: Session, draft_id: int, conflict_id: int, *, take: str, text: str, actor: Actor
-) -> MergeConflict:
-    """Record a decision typed on the merge page: an edit's `text` is parsed by the conflict's field."""
-    _guard(session, draft_id, actor)
-    row = session.get(MergeConflict, conflict_id)
-    if row is None or row.draft_id != draft_id:  # a later merge attempt may have settled or dropped it
         raise Conflict("这个冲突已重新登记或已不存在，请重新载入页面后再处理")
-    return _record(session, row, take, _parsed(row, text) if take == "edit" else None, actor)
+    return row
+
+
+def choice_of(row: MergeConflict, take: str, value: Any) -> Choice:
+    """Return the versioning choice that deciding `take` (with `value` for an edit) on `row` makes."""
+    if take == "ours":
+        return Take.OURS
+    if take == "theirs":
+        return Take.THEIRS
+    if take == "edit":
+        try:
+            return Edit(decode(row.field or None, row.uid, value))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInput("编辑后的取值格式不正确") from exc
+    raise InvalidInput("处理方式只能是：采用现行版本、采用草稿、或编辑")
 
 
 def _guard(session: Session, draft_id: int, actor: Actor) -> None:
@@ -130,10 +137,13 @@ def _guard(session: Session, draft_id: int, actor: Actor) -> None:
 def _parsed(row: MergeConflict, text: str) -> object:
     text = text.strip()
     recode = recodable(row.field, row.kind) and isinstance(row.theirs, dict)
-    if row.field not in EDITABLE and not recode:
+    rename = renamable(row.field, row.kind) and isinstance(row.theirs, dict)
+    if row.field not in EDITABLE and not recode and not rename:
         raise InvalidInput("这类冲突只能在现行版本与草稿之间二选一")
-    if (recode or row.field in ("name", PLACEMENT)) and not text:
+    if (recode or rename or row.field in ("name", PLACEMENT)) and not text:
         raise InvalidInput("编辑后的取值不能为空")
+    if rename:
+        return {**row.theirs, "name": normalise(text)}
     if row.field == "sort_key":
         if not text.lstrip("-").isdigit():
             raise InvalidInput("排序须为整数")
@@ -142,10 +152,32 @@ def _parsed(row: MergeConflict, text: str) -> object:
         return text or None
     if recode or row.field == PLACEMENT:
         return {**(row.theirs or row.ours or {}), "code": text}
-    return text
+    return normalise(text) if row.field == "name" else text
 
 
-def _record(session: Session, row: MergeConflict, take: str, value: Any, actor: Actor) -> MergeConflict:
+def typed_value(row: MergeConflict, take: str, text: str) -> Any:
+    """Return the stored JSON value of a decision typed on the merge page (None unless an edit)."""
+    return _parsed(row, text) if take == "edit" else None
+
+
+def withdraw_row(session: Session, draft_id: int, uid: str, *, name: str) -> MergeConflict:
+    """Return the row that records withdrawing node `uid` (a sibling the draft's item duplicates)
+    as a decision of this merge, creating it if need be (the caller records the decision)."""
+    row = session.scalars(
+        select(MergeConflict).where(
+            MergeConflict.draft_id == draft_id, MergeConflict.uid == uid, MergeConflict.field == ""
+        )
+    ).first()
+    if row is None:
+        row = MergeConflict(draft_id=draft_id, uid=uid, field="", kind=str(ConflictKind.DUPLICATE_NAME))
+        row.message = f"为保留草稿中的同名条目，撤销现行版本中的「{name}」"
+        session.add(row)
+        session.flush()
+    return row
+
+
+def record(session: Session, row: MergeConflict, take: str, value: Any, actor: Actor) -> MergeConflict:
+    """Record `take` (with `value` for an edit) as the decision on `row`, audit, commit."""
     if take not in ("ours", "theirs", "edit"):
         raise InvalidInput("处理方式只能是：采用现行版本、采用草稿、或编辑")
     if take == "edit":

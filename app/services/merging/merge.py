@@ -22,11 +22,14 @@ from app.errors import Conflict, InvalidTransition, NotFound
 from app.services import access, audit
 from app.services.access import Actor
 from app.services.catalogs import authoring as catalogs
+from app.services.catalogs.codes import scheme_of
 from app.services.drafts import changes as draft_changes
 from app.services.drafts import lifecycle as drafts
 from app.services.merging import conflicts as merge_conflicts
+from app.versioning.conflicts import ConflictKey
 from app.versioning.merge import MergeResult, merge
-from app.versioning.resolve import resolve
+from app.versioning.renumber import Renumbering
+from app.versioning.resolve import Choice, resolve
 from app.workflow.states import CLOSED_DRAFT_STATES, DraftAction, DraftState, VersionState
 
 
@@ -43,6 +46,7 @@ class MergeOutcome:
     version: Version
     conflicts: list[MergeConflict]
     written: catalogs.WriteSummary | None = None
+    renumbered: tuple[Renumbering, ...] = ()  # the new items the merge gave other codes (编码调整)
 
 
 def subgraph(
@@ -55,7 +59,17 @@ def subgraph(
     for c in changes:
         wanted.update(s.parent for s in (c.base, c.proposed) if s is not None and s.parent is not None)
     codes = {c.proposed.code for c in changes if c.proposed is not None}
-    found = set(store.load_nodes(session, draft.catalog_id, head_seq, uids=wanted, parent_uids=touched))
+    # where the draft places a node anew, the merge may renumber it: every code there counts
+    placed = {
+        c.proposed.parent
+        for c in changes
+        if c.proposed is not None
+        and c.proposed.parent
+        and (c.base is None or c.base.parent != c.proposed.parent)
+    }
+    found = set(
+        store.load_nodes(session, draft.catalog_id, head_seq, uids=wanted, parent_uids=touched | placed)
+    )
     found |= set(store.load_nodes(session, draft.catalog_id, base_seq, parent_uids=touched))
     found |= set(store.load_codes(session, draft.catalog_id, head_seq, codes))
     wanted |= found
@@ -104,6 +118,7 @@ class MergePlan:
     sub: Subgraph
     raw: MergeResult  # before the reviewers' recorded decisions
     result: MergeResult  # after them: what would be written, or the conflicts still open
+    choices: dict[ConflictKey, Choice]  # the recorded decisions that apply
 
 
 def claim(session: Session, draft_id: int, *, actor: Actor) -> Draft:
@@ -128,10 +143,10 @@ def plan(session: Session, draft: Draft) -> MergePlan:
     catalog = session.get_one(Catalog, draft.catalog_id)
     head = drafts.latest_version(session, catalog)
     sub = subgraph(session, draft, draft_store.load_changes(session, draft.id), head.seq)
-    raw = merge(sub.base, {u: n.state for u, n in sub.head.items()}, sub.theirs)
+    raw = merge(sub.base, {u: n.state for u, n in sub.head.items()}, sub.theirs, scheme=scheme_of(catalog))
     stored = {(r.uid, r.field): r for r in merge_conflicts.conflicts(session, draft.id)}
-    result = resolve(raw, merge_conflicts.choices(stored, {c.key for c in raw.conflicts}))
-    return MergePlan(draft, catalog, head, sub, raw, result)
+    choices = merge_conflicts.choices(stored, {c.key for c in raw.conflicts})
+    return MergePlan(draft, catalog, head, sub, raw, resolve(raw, choices), choices)
 
 
 def merge_draft(session: Session, draft_id: int, *, actor: Actor, label: str | None = None) -> MergeOutcome:
@@ -153,15 +168,18 @@ def apply(session: Session, planned: MergePlan, *, actor: Actor, label: str | No
         return MergeOutcome(merged=False, version=planned.head, conflicts=stored)
     head = _assembling(session, catalog, planned.head, label)
     written = catalogs.write_states(session, catalog, head.seq, result.merged, planned.sub.head)
-    _remember_before(session, draft.id, planned.sub.head)
+    renumbered = {r.uid: r.final for r in result.code_changes}
+    _remember_before(session, draft.id, planned.sub.head, renumbered)
     draft.status = access.check_action(draft, DraftAction.MERGE, actor)
     draft.merged_version_id, draft.updated_at = head.id, datetime.now(UTC)
     _audit(
-        session, actor, "draft.merge", draft,
-        version=head.seq, added=written.added, changed=written.changed, removed=written.removed,
+        session, actor, "draft.merge", draft, version=head.seq, added=written.added,
+        changed=written.changed, removed=written.removed, renumbered=len(renumbered),
     )  # fmt: skip
     session.commit()
-    return MergeOutcome(merged=True, version=head, conflicts=[], written=written)
+    return MergeOutcome(
+        merged=True, version=head, conflicts=[], written=written, renumbered=result.code_changes
+    )
 
 
 def _audit(session: Session, actor: Actor, action: str, draft: Draft, **summary: object) -> None:
@@ -196,9 +214,39 @@ def default_label(session: Session, catalog: Catalog, *, today: date | None = No
     return label
 
 
-def _remember_before(session: Session, draft_id: int, head: dict[str, store.StoredNode]) -> None:
+def _remember_before(
+    session: Session, draft_id: int, head: dict[str, store.StoredNode], renumbered: dict[str, str]
+) -> None:
     for row, uid in draft_store.rows_with_uids(session, draft_id):
         row.merged_from = draft_store.state_to_json(head[uid].state if uid in head else None)
+        row.merged_code = renumbered.get(uid)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeChange:
+    """A new item its merge gives (or gave) another code than its draft proposed: 编码调整."""
+
+    uid: str
+    name: str
+    provisional: str
+    final: str
+
+
+def code_changes(session: Session, draft: Draft) -> list[CodeChange]:
+    """Return the draft's new items whose code in the catalog differs from the one it proposed: as
+    its merge wrote them, or, for a draft still on its way, as merging it now would."""
+    state = DraftState(draft.status)
+    if state is DraftState.MERGED:
+        rows = draft_store.rows_with_uids(session, draft.id)
+        return [
+            CodeChange(uid, row.fields["name"], row.fields["code"], row.merged_code)
+            for row, uid in rows
+            if row.merged_code
+        ]
+    if state in CLOSED_DRAFT_STATES:
+        return []
+    result = plan(session, draft).result
+    return [CodeChange(r.uid, result.merged[r.uid].name, r.provisional, r.final) for r in result.code_changes]
 
 
 # --- rebase and revert ------------------------------------------------------------------------
@@ -218,7 +266,7 @@ def rebase(session: Session, draft_id: int, *, actor: Actor) -> list[MergeConfli
         return merge_conflicts.conflicts(session, draft_id)
     changes = draft_store.load_changes(session, draft.id)
     sub = subgraph(session, draft, changes, newest.seq)
-    result = merge(sub.base, {u: n.state for u, n in sub.head.items()}, sub.theirs)
+    result = merge(sub.base, {u: n.state for u, n in sub.head.items()}, sub.theirs, scheme=scheme_of(catalog))
     held = {c.uid for c in result.conflicts}
     clean = [c for c in changes if c.uid not in held]
     draft_store.delete_changes(session, draft.id, [c.node_id for c in clean])

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from sqlalchemy.orm import Session
 
-from app.catalog.codes import next_child_code
 from app.catalog.nodes import Level, NodeState
 from app.db import store
 from app.db.models import Catalog, Draft, MergeConflict, User, Version
 from app.services.catalogs import history
 from app.services.merging import conflicts as merge_conflicts
 from app.services.merging import merge as merging
-from app.services.merging.conflicts import EDITABLE, recodable
+from app.services.merging import options
+from app.services.merging.conflicts import EDITABLE, recodable, renamable
 from app.services.review.queue import label, reviewer_draft, value_text
 from app.versioning.changes import FIELD_LABELS
 from app.versioning.conflicts import Conflict as MergeClash
@@ -44,6 +46,13 @@ class ConflictView:
     resolution: str | None
     chosen: str | None  # the value the resolution keeps, as shown
     open: bool
+    offers: frozenset[str] = frozenset()  # the one-click decisions the merge would take
+    other: str = ""  # for a duplicate: the item it clashes with, as shown
+
+    @property
+    def refused(self) -> bool:
+        """Return whether a recorded decision still leaves the conflict open (the merge held it back)."""
+        return self.resolution is not None and self.open
 
     @property
     def field_label(self) -> str:
@@ -57,8 +66,8 @@ class ConflictView:
 
     @property
     def editable(self) -> bool:
-        """Return whether a reviewer may type a third value (for a new item's clashing code: the code)."""
-        return self.field in EDITABLE or recodable(self.field, self.kind)
+        """Return whether a reviewer may type a third value (a new item's code, a duplicate's name)."""
+        return self.field in EDITABLE or recodable(self.field, self.kind) or renamable(self.field, self.kind)
 
 
 @dataclass
@@ -72,6 +81,7 @@ class MergePreview:
     summary: list[history.ChangeRow]
     fingerprint: str
     merged_into: Version | None = None
+    renumbered: list[merging.CodeChange] = dataclass_field(default_factory=list)  # 编码调整, tree order
 
     @property
     def open(self) -> int:
@@ -97,29 +107,32 @@ def settled(session: Session, draft: Draft) -> MergePreview:
     """Return the page of a draft that cannot be merged now (not approved yet, or merged already)."""
     catalog = session.get_one(Catalog, draft.catalog_id)
     into = session.get(Version, draft.merged_version_id) if draft.merged_version_id else None
-    return MergePreview(draft, catalog, DraftState(draft.status), None, [], [], [], "", into)
+    renumbered = merging.code_changes(session, draft) if into is not None else []
+    return MergePreview(draft, catalog, DraftState(draft.status), None, [], [], [], "", into, renumbered)
 
 
 def build(session: Session, planned: merging.MergePlan) -> MergePreview:
     """Return the page of `planned`: each conflict beside its stored row, grouped by type, and the summary."""
-    draft, head, raw, result = planned.draft, planned.head, planned.raw, planned.result
+    draft, head, result = planned.draft, planned.head, planned.result
     ours = {u: n.state for u, n in planned.sub.head.items()}
     stored = {(r.uid, r.field): r for r in merge_conflicts.conflicts(session, draft.id)}
     still = {c.key for c in result.conflicts}
     known = {**planned.sub.base, **planned.sub.theirs, **result.merged}
-    seen = {c.key for c in raw.conflicts}
-    clashes = [*raw.conflicts, *(c for c in result.conflicts if c.key not in seen)]
-    hints = _code_hints(session, draft.catalog_id, head.seq, clashes, planned.sub.theirs, known)
-    views = [
-        _conflict_view(
-            c, stored.get((c.uid, c.field or "")), known, still=c.key in still, hint=hints.get(c.key)
-        )
-        for c in clashes
-    ]
+    clashes = options.clashes(planned)
+    hints = _code_hints(planned, session, clashes, known)
+    views = []
+    for c in clashes:
+        row = stored.get((c.uid, c.field or ""))
+        view = _conflict_view(c, row, known, still=c.key in still, hint=hints.get(c.key))
+        other = label(known.get(c.other)) if c.other else ""
+        offers = options.offers(planned, c) if row is not None else frozenset()
+        views.append(dataclasses.replace(view, offers=offers, other=other))
     groups: dict[str, list[ConflictView]] = {}
     for v in views:
         groups.setdefault(v.type_uid, []).append(v)
-    summary = history.rows(history.Comparison(ours, result.merged, diff(ours, result.merged)))
+    code_changes = {r.uid: r for r in result.code_changes}
+    renumbered = {r.uid: r.provisional for r in code_changes.values()}
+    summary = history.rows(history.Comparison(ours, result.merged, diff(ours, result.merged), renumbered))
     return MergePreview(
         draft,
         planned.catalog,
@@ -129,6 +142,11 @@ def build(session: Session, planned: merging.MergePlan) -> MergePreview:
         [(t, label(known.get(t)) if t else "（其他）", vs) for t, vs in groups.items()],
         summary,
         _fingerprint(head, still, views, summary),
+        renumbered=[
+            merging.CodeChange(r.uid, r.new.name, renumbered[r.uid], r.new.code)
+            for r in summary
+            if r.uid in renumbered and r.new is not None
+        ],
     )
 
 
@@ -173,16 +191,15 @@ class _CodeHint:
 
 
 def _code_hints(
+    planned: merging.MergePlan,
     session: Session,
-    catalog_id: int,
-    head_seq: int,
     clashes: Iterable[MergeClash],
-    theirs: Mapping[str, NodeState],
     known: Mapping[str, NodeState],
 ) -> dict[ConflictKey, _CodeHint]:
     """Return, per duplicate-code conflict of a new item, who holds its code in the head and the next
     free code under its parent (taken: the head's children of that parent and the draft's)."""
     hints: dict[ConflictKey, _CodeHint] = {}
+    catalog_id, head_seq, theirs = planned.catalog.id, planned.head.seq, planned.sub.theirs
     for clash in clashes:
         new = clash.theirs
         if not recodable(clash.field or "", clash.kind) or not isinstance(new, NodeState):
@@ -200,7 +217,7 @@ def _code_hints(
         free = None
         if parent is not None and new.level > Level.CLASS:
             try:
-                free = next_child_code(parent.code, new.level, taken)
+                free = planned.result.scheme.next_child(parent.code, new.level, taken)
             except ValueError:  # the parent's codes are used up: the reviewer types one
                 free = None
         hints[clash.key] = _CodeHint(holder, free)
@@ -226,6 +243,8 @@ def _conflict_view(
         chosen = _show(clash.ours if resolution == "ours" else clash.theirs, known)
     shown = decoded if row is not None and resolution == "edit" else clash.theirs
     prefill = shown.code if isinstance(shown, Placement | NodeState) else shown
+    if renamable(fld, str(clash.kind)) and isinstance(shown, NodeState):
+        prefill = shown.name
     base, head = _show(clash.base, known), _show(clash.ours, known)
     if hint is not None:
         if clash.base is None:

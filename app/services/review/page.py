@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.catalog.nodes import Level, NodeState
 from app.db.models import Catalog, Department, Draft, User, Version
 from app.services.catalogs import history
+from app.services.merging import merge as merging
 from app.services.review.queue import (
     CommentView,
     Decision,
@@ -96,6 +97,7 @@ class ReviewPage:
     show: Show
     type_uid: str | None
     draft_comments: list[CommentView]
+    code_changes: dict[str, merging.CodeChange] = field(default_factory=dict)  # 编码调整 by uid
 
 
 def review_page(
@@ -128,6 +130,7 @@ def review_page(
         show=show,
         type_uid=type_uid,
         draft_comments=[c for c in said if c.uid is None],
+        code_changes={c.uid: c for c in merging.code_changes(session, draft)},
     )
 
 

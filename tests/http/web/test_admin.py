@@ -424,7 +424,7 @@ def test_a_merge_is_reverted_from_the_versions_merge_record(
     page = admin.get(MERGES)
     assert page.status_code == 200
     row = _text(_row(page.text, f"merged-{d}"))
-    assert "民政局调整" in row and "民政局" in row and "撤回此次合并…" in row
+    assert all(text in row for text in ("民政局调整", "民政局", "撤回此次合并…"))
 
     asked = _post(admin, f"{MERGES}/{d}/revert")
     assert asked.status_code == 200
@@ -439,7 +439,8 @@ def test_a_merge_is_reverted_from_the_versions_merge_record(
     assert revert.status == "editing"
 
     row = _text(_row(admin.get(MERGES).text, f"merged-{d}"))
-    assert f"撤回草稿 #{revert.id}（编辑中）" in row and "撤回此次合并…" not in row
+    assert f"撤回草稿 #{revert.id}（编辑中）" in row
+    assert "撤回此次合并…" not in row
     again = _post(admin, f"{MERGES}/{d}/revert", confirm="1")
     assert again.status_code == 409
     assert f"已有撤回这次合并的草稿 #{revert.id}" in _text(again.text)

@@ -58,8 +58,9 @@ def review_world(session: Session) -> Drafts:
 def conflict_world(session: Session) -> tuple[World, int]:
     """Return a world where two approved drafts touch the same item and the same code; the first is merged.
 
-    The second (教育局's, with a finance reviewer's edit) then conflicts twice: 社区居家养老服务's
-    name changed two ways (under 养老服务), and two new items under 公共教育 with one code.
+    The second (教育局's, with a finance reviewer's edits) then conflicts twice: 社区居家养老服务's
+    name changed two ways (under 养老服务), and a second 民政局 老年教育服务 under 公共教育 (a
+    duplicate name). Its new 课后托管延时服务 proposed A01002, which the first took: renumbered.
     """
     w = world(session)
     b = w.built
@@ -75,6 +76,9 @@ def conflict_world(session: Session) -> tuple[World, int]:
     )
     draft_items.edit_item(session, second, b.uid("i1"), name="居家养老综合服务", lock=2, actor=rv)
     draft_items.edit_item(session, second, b.uid("i3"), description="放学后提供托管。", lock=3, actor=jy)
+    draft_items.add_item(
+        session, second, parent=b.type_uid("A01"), name="老年教育服务", department="101", lock=4, actor=rv
+    )
     for d, by in ((first, mz), (second, jy)):
         lock = review.submit(session, d, actor=by, lock=session.get_one(Draft, d).lock_version).lock_version
         review.approve(session, d, actor=rv2, lock=lock)
@@ -416,10 +420,10 @@ def test_a_conflicting_merge_is_resolved_per_field_and_per_type_then_merged_in_o
     assert (
         "原值（草稿依据的版本） 社区居家养老服务 现行版本 社区居家养老上门服务 草稿 居家养老综合服务" in page
     )
-    assert "编码 A01002 与「老年教育服务」重复" in page
-    # the head's item that holds the code, not "（不存在或已撤销）"
-    assert "现行版本 编码 A01002 已由「A01002 老年教育服务」使用" in page
-    assert "不存在或已撤销" not in page
+    assert "「老年教育服务」（A01004）与「老年教育服务」（A01002）同名" in page
+    # the new item whose provisional code the first draft took is renumbered, not a conflict
+    assert "编码调整：1 个新增条目" in page
+    assert "课后托管延时服务： A01002 → A01003" in page
     assert "登记冲突，开始处理" in page
     assert _conflict_ids(first) == []
     registered = client.post(url, data={"csrf_token": csrf, "seen": _seen(first)}, headers=HX)
@@ -440,8 +444,26 @@ def test_a_conflicting_merge_is_resolved_per_field_and_per_type_then_merged_in_o
         assert gone.status_code == 409
         assert "请重新载入页面" in gone.text
     dup, name = renewed
-    # the code edit is prefilled with the next free code under 公共教育 (A01001, A01002 are taken)
-    assert f'id="edit-{dup}" name="value" value="A01003"' in blocked.text
+    # only the choices the merge would take are offered: keeping both same-named items is not
+    card = _card(blocked.text, dup)
+    assert "保留现行版本，不采用草稿的这一条" in card
+    assert 'value="theirs"' not in card
+    assert "采用草稿的这一条，撤销「A01002 老年教育服务」" in card
+    assert f'id="edit-{dup}" name="value" value="老年教育服务"' in card  # renaming starts from the name
+    group = _group(blocked.text, "A01")
+    assert "本类全部采用现行版本" in group
+    assert "本类全部采用草稿" not in group
+    refused = client.post(f"{url}/conflicts/{dup}", data={"csrf_token": csrf, "take": "theirs"}, headers=HX)
+    assert refused.status_code == 422
+    assert "此选择会破坏目录结构，未予采用" in text(refused.text)
+    assert "✓ 已采用" not in _card(refused.text, dup)
+    bulk = client.post(
+        f"{url}/conflicts",
+        data={"csrf_token": csrf, "type": w.built.type_uid("A01"), "take": "theirs"},
+        headers=HX,
+    )
+    assert bulk.status_code == 422
+    assert "本类有 1 个冲突不能采用草稿" in text(bulk.text)
 
     bad = client.post(
         f"{url}/conflicts/{name}", data={"csrf_token": csrf, "take": "edit", "value": ""}, headers=HX
@@ -457,24 +479,20 @@ def test_a_conflicting_merge_is_resolved_per_field_and_per_type_then_merged_in_o
     assert edited.status_code == 200
     assert "待处理 1 个" in text(edited.text)
     assert "已选择：编辑后的取值——社区居家养老综合服务" in edited.text
-    theirs = client.post(
-        f"{url}/conflicts",
-        data={"csrf_token": csrf, "type": w.built.type_uid("A01"), "take": "theirs"},
+    renamed = client.post(
+        f"{url}/conflicts/{dup}",
+        data={"csrf_token": csrf, "take": "edit", "value": "老年教育课后服务"},
         headers=HX,
     )
-    assert theirs.status_code == 200
-    assert "已按整类处理 1 个冲突" in theirs.text
-    assert "此选择会破坏目录结构" in theirs.text  # the draft's code still clashes: it comes back
-    recoded = client.post(
-        f"{url}/conflicts/{dup}", data={"csrf_token": csrf, "take": "edit", "value": "A01003"}, headers=HX
-    )
-    summary = text(recoded.text)
+    assert renamed.status_code == 200, renamed.text
+    summary = text(renamed.text)
     assert "待处理 0 个" in summary
-    assert "新增 A01003 课后托管延时服务" in summary
+    assert "新增、编码调整 A01003 课后托管延时服务 编码调整：草稿暂定 A01002" in summary
+    assert "新增、编码调整 A01004 老年教育课后服务 编码调整：草稿暂定 A01003" in summary
     assert "更名 A06001 社区居家养老上门服务 A06001 社区居家养老综合服务 名称" in summary
     assert "内容调整 A01001 义务教育阶段课后服务 A01001 义务教育阶段课后服务 说明" in summary
 
-    stale_seen = _seen(recoded.text)
+    stale_seen = _seen(renamed.text)
     client.post(f"{url}/conflicts/{name}", data={"csrf_token": csrf, "take": "ours"}, headers=HX)
     stale = client.post(url, data={"csrf_token": csrf, "seen": stale_seen}, headers=HX)
     assert stale.status_code == 409
@@ -485,7 +503,8 @@ def test_a_conflicting_merge_is_resolved_per_field_and_per_type_then_merged_in_o
     merged = client.post(url, data={"csrf_token": csrf, "seen": _seen(fresh)}, headers=HX)
     assert merged.status_code == 200, merged.text
     assert "已合并到第2版" in text(merged.text)
-    assert "写入目录：新增 1 项、修改 1 项" in text(merged.text)
+    assert "写入目录：新增 2 项、修改 1 项" in text(merged.text)
+    assert "课后托管延时服务： A01002 → A01003" in text(merged.text)  # the renumbering, reported after
     assert status_of(session, d) == "merged"
     assert _name_of(session, w, "i1", 2) == "社区居家养老上门服务"  # the head's value was taken at last
     session.expire_all()
@@ -496,7 +515,54 @@ def test_a_conflicting_merge_is_resolved_per_field_and_per_type_then_merged_in_o
             session, w.built.catalog.id, head.seq, parent_uids=[w.built.type_uid("A01")]
         ).values()
     }
-    assert codes == {"义务教育阶段课后服务": "A01001", "老年教育服务": "A01002", "课后托管延时服务": "A01003"}
+    assert codes == {
+        "义务教育阶段课后服务": "A01001",
+        "老年教育服务": "A01002",
+        "课后托管延时服务": "A01003",
+        "老年教育课后服务": "A01004",
+    }
+    reviewed = text(client.get(f"/review/drafts/{d}").text)
+    assert "编码调整：暂定编码 A01002 已被先合并的草稿占用，合并后为 A01003" in reviewed
+
+
+def test_keeping_the_drafts_same_named_item_withdraws_the_other(client: TestClient, session: Session) -> None:
+    w, d = conflict_world(session)
+    csrf = login(client, "reviewer")
+    url = f"/review/drafts/{d}/merge"
+    registered = client.post(url, data={"csrf_token": csrf, "seen": _seen(client.get(url).text)}, headers=HX)
+    dup, name = _conflict_ids(registered.text)
+    kept = client.post(
+        f"{url}/conflicts/{dup}", data={"csrf_token": csrf, "take": "withdraw_other"}, headers=HX
+    )
+    assert kept.status_code == 200, kept.text
+    summary = text(kept.text)
+    assert "撤销 A01002 老年教育服务" in summary
+    assert "新增、编码调整 A01004 老年教育服务" in summary
+    client.post(f"{url}/conflicts/{name}", data={"csrf_token": csrf, "take": "ours"}, headers=HX)
+    merged = client.post(url, data={"csrf_token": csrf, "seen": _seen(client.get(url).text)}, headers=HX)
+    assert merged.status_code == 200, merged.text
+    session.expire_all()
+    names = [
+        n.state.name
+        for n in store.load_nodes(
+            session, w.built.catalog.id, 2, parent_uids=[w.built.type_uid("A01")]
+        ).values()
+    ]
+    assert sorted(names) == ["义务教育阶段课后服务", "老年教育服务", "课后托管延时服务"]  # one, not two
+
+
+def _card(html: str, conflict_id: int) -> str:
+    found = re.search(rf'<article class="conflict[^"]*" id="conflict-{conflict_id}".*?</article>', html, re.S)
+    assert found, f"no conflict {conflict_id}"
+    return found.group(0)
+
+
+def _group(html: str, type_code: str) -> str:
+    found = re.search(
+        rf'<section class="conflict-group"(?:(?!</section>).)*?{type_code}.*?</section>', html, re.S
+    )
+    assert found, f"no group {type_code}"
+    return found.group(0)
 
 
 def test_the_merge_page_without_javascript_and_for_a_draft_not_yet_approved(

@@ -18,6 +18,7 @@ from app.services.drafts import items as draft_items
 from app.services.drafts import lifecycle as drafts
 from app.services.merging import conflicts as merge_conflicts
 from app.services.merging import merge as merging
+from app.services.merging import resolution
 from app.services.versions import lifecycle as versions
 from tests.factories import ELDERLY, SYSTEM, Built, issuer, published_catalog
 
@@ -83,7 +84,7 @@ def test_same_field_two_ways_is_a_stored_conflict_until_resolved(session: Sessio
         "居家养老综合服务",
     )
     assert states(session, built, 2)[built.uid("i1")].name == "社区居家养老上门服务"  # nothing written
-    merge_conflicts.resolve_conflict(session, second.id, conflict.id, take="theirs", actor=SYSTEM)
+    resolution.decide(session, second.id, conflict.id, take="theirs", actor=SYSTEM)
     done = merging.merge_draft(session, second.id, actor=SYSTEM)
     assert done.merged
     assert states(session, built, 2)[built.uid("i1")].name == "居家养老综合服务"
@@ -96,7 +97,7 @@ def test_a_conflict_keeps_its_id_from_one_blocked_attempt_to_the_next(session: S
     before = {(c.field, c.id) for c in merging.merge_draft(session, second.id, actor=SYSTEM).conflicts}
     assert {f for f, _ in before} == {"name", "description"}
     settled, left_open = max(before, key=lambda fi: fi[1]), min(before, key=lambda fi: fi[1])
-    merge_conflicts.resolve_conflict(session, second.id, settled[1], take="theirs", actor=SYSTEM)
+    resolution.decide(session, second.id, settled[1], take="theirs", actor=SYSTEM)
     again = merging.merge_draft(session, second.id, actor=SYSTEM)  # still blocked: one is open
     assert not again.merged
     assert [(c.field, c.id) for c in again.conflicts] == [left_open]  # not a new row with a new id
@@ -111,7 +112,7 @@ def test_an_edited_resolution_is_used(session: Session, built: Built) -> None:
     second = edited(session, built, "i1", name="居家养老综合服务")
     merging.merge_draft(session, first.id, actor=SYSTEM)
     [conflict] = merging.merge_draft(session, second.id, actor=SYSTEM).conflicts
-    merge_conflicts.resolve_conflict(
+    resolution.decide(
         session, second.id, conflict.id, take="edit", value="社区居家养老综合服务", actor=SYSTEM
     )
     assert merging.merge_draft(session, second.id, actor=SYSTEM).merged
@@ -126,7 +127,7 @@ def test_edit_versus_withdraw_is_a_conflict(session: Session, built: Built) -> N
     assert merging.merge_draft(session, withdraw.id, actor=SYSTEM).merged
     [conflict] = merging.merge_draft(session, edit.id, actor=SYSTEM).conflicts
     assert conflict.kind == "edit_delete"
-    merge_conflicts.resolve_conflict(session, edit.id, conflict.id, take="ours", actor=SYSTEM)
+    resolution.decide(session, edit.id, conflict.id, take="ours", actor=SYSTEM)
     assert merging.merge_draft(session, edit.id, actor=SYSTEM).merged
     assert built.uid("i2") not in states(session, built, 2)
 
@@ -140,14 +141,38 @@ def test_two_new_items_never_share_a_code(session: Session, built: Built) -> Non
         approve(session, draft)
     assert merging.merge_draft(session, one.id, actor=SYSTEM).merged
     outcome = merging.merge_draft(session, two.id, actor=SYSTEM)
-    assert [c.kind for c in outcome.conflicts] == ["duplicate_code"]
-    [conflict] = outcome.conflicts
-    merge_conflicts.resolve_conflict(
-        session, two.id, conflict.id, take="edit", value={**conflict.theirs, "code": "A06004"}, actor=SYSTEM
-    )
-    assert merging.merge_draft(session, two.id, actor=SYSTEM).merged
+    assert (outcome.merged, outcome.conflicts) == (True, [])  # its provisional A06003 was taken
     codes = sorted(s.code for s in states(session, built, 2).values() if s.parent == built.type_uid("A06"))
     assert codes == ["A06001", "A06002", "A06003", "A06004"]
+    [change] = merging.code_changes(session, session.get_one(Draft, two.id))
+    assert (change.name, change.provisional, change.final) == ("老年人能力评估服务", "A06003", "A06004")
+    assert [(r.provisional, r.final) for r in outcome.renumbered] == [("A06003", "A06004")]
+
+
+def test_a_renumbered_item_takes_a_code_after_every_one_the_head_holds(
+    session: Session, built: Built
+) -> None:
+    one, two = (drafts.create_draft(session, "ceshi", actor=SYSTEM) for _ in range(2))
+    for n, name in enumerate(("老年助餐服务点运营", "老年人能力评估服务", "老年助浴服务"), start=1):
+        draft_items.add_item(
+            session, one.id, parent=built.type_uid("A06"), name=name, department="101", lock=n, actor=SYSTEM
+        )
+    draft_items.add_item(
+        session,
+        two.id,
+        parent=built.type_uid("A06"),
+        name="老年人防诈骗宣传",
+        department="101",
+        lock=1,
+        actor=SYSTEM,
+    )
+    for draft in (one, two):
+        approve(session, draft)
+    assert merging.merge_draft(session, one.id, actor=SYSTEM).merged  # A06003, A06004, A06005
+    outcome = merging.merge_draft(session, two.id, actor=SYSTEM)
+    assert [(r.provisional, r.final) for r in outcome.renumbered] == [("A06003", "A06006")]
+    codes = [s.code for s in states(session, built, 2).values() if s.parent == built.type_uid("A06")]
+    assert sorted(codes) == ["A06001", "A06002", "A06003", "A06004", "A06005", "A06006"]
 
 
 def test_a_merge_is_all_or_nothing(session: Session, built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
