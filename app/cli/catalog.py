@@ -17,7 +17,13 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     from app.db.engine import make_engine, make_sessionmaker
     from app.formats.import_report import problems_table, write_report_xlsx
     from app.services.access import CLI
-    from app.services.imports.pipeline import ImportMode, ImportRequest, import_file, report_table
+    from app.services.imports.pipeline import (
+        ImportMode,
+        ImportRequest,
+        ImportScope,
+        import_file,
+        report_table,
+    )
 
     path = Path(args.file)
     request = ImportRequest(
@@ -27,6 +33,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         department=args.department,
         sheet=args.sheet,
         mode=ImportMode.DRY_RUN if args.dry_run else ImportMode.WRITE,
+        scope=ImportScope(args.mode),
         max_bytes=CLI_MAX_IMPORT_BYTES,
     )
     engine = make_engine(settings.database_url)
@@ -45,7 +52,9 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"校验未通过：{errors} 个错误，未写入任何数据", file=sys.stderr)
         return 1
     c = result.counts
-    summary = f"校验通过：{result.rows} 行；新增 {c.added}，修改 {c.changed}，撤销 {c.withdrawn}"
+    whole = f"替换{'本部门' if args.department else ''}全部条目"
+    how = "只新增和修改" if request.scope is ImportScope.ADD_UPDATE else whole
+    summary = f"校验通过：{result.rows} 行；新增 {c.added}，修改 {c.changed}，撤销 {c.withdrawn}（{how}）"
     print(f"{summary}（试导入，未写入）" if args.dry_run else f"{summary}；已生成草稿 #{result.draft_id}")
     return 0
 
@@ -132,7 +141,14 @@ def add_import_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     imp = sub.add_parser("import", help="导入部门目录表格（CSV / XLSX / JSON），整体校验后生成草稿")
     imp.add_argument("file")
     imp.add_argument("--catalog", required=True, help="目录标识，如 shifanshi")
-    imp.add_argument("--department", help="部门编码：表格为该部门的完整目录")
+    imp.add_argument("--department", help="部门编码：表格只涉及该部门的条目")
+    imp.add_argument(
+        "--mode",
+        choices=["add_update", "replace"],
+        default="add_update",
+        help="add_update（默认）：只新增和修改，表格中没有的条目保持不变；"
+        "replace：表格为该部门（或全部）的完整目录，表格中没有的条目将被撤销",
+    )
     imp.add_argument("--sheet", help="XLSX 工作表名称（默认第一个）")
     imp.add_argument("--dry-run", action="store_true", help="只报告将新增、修改、撤销的数量，不写入")
     imp.add_argument("--report", metavar="FILE.xlsx", help="把问题清单（标注了问题单元格）写入 Excel 文件")
