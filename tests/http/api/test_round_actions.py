@@ -109,3 +109,39 @@ def test_only_an_empty_draft_is_deleted(client: TestClient, w: World) -> None:
     assert client.delete(f"/api/v1/drafts/{empty}", headers=w.auth("minzheng")).status_code == 204
     assert client.get(f"/api/v1/drafts/{empty}", headers=w.auth("minzheng")).status_code == 404
     assert client.get(f"/api/v1/drafts/{kept}", headers=w.auth("minzheng")).status_code == 200
+
+
+def _add(client: TestClient, w: World, draft_id: int, name: str) -> None:
+    body = {"parent": w.built.type_uid("A06"), "name": name, "lock_version": _lock(client, w, draft_id)}
+    added = client.post(f"/api/v1/drafts/{draft_id}/items", json=body, headers=w.auth("minzheng"))
+    assert added.status_code == 201, added.text
+
+
+def test_two_drafts_adding_one_name_conflict_and_the_api_offers_only_what_merges(
+    client: TestClient, w: World, session: Session
+) -> None:
+    first, second = _draft(client, w)["id"], _draft(client, w)["id"]
+    for d in (first, second):
+        _add(client, w, d, "社区嵌入式养老服务综合评估")
+    _through(client, w, first)
+    assert _act(client, w, second, "submit", "minzheng").status_code == 200
+    assert _act(client, w, second, "approve", "reviewer").status_code == 200
+    blocked = client.post(f"/api/v1/drafts/{second}/merge", headers=w.auth("reviewer"))
+    assert blocked.status_code == 409
+    (conflict,) = blocked.json()["conflicts"]
+    assert conflict["kind"] == "duplicate_name"
+    url = f"/api/v1/drafts/{second}/conflicts/{conflict['id']}"
+    both = client.post(url, json={"take": "theirs"}, headers=w.auth("reviewer"))
+    assert both.status_code == 422  # keeping both would publish a duplicate
+    assert "此选择会破坏目录结构" in both.json()["error"]["message"]
+    assert (
+        client.get(f"/api/v1/drafts/{second}/conflicts", headers=w.auth("reviewer")).json()[0]["resolution"]
+        is None
+    )
+    kept = client.post(url, json={"take": "withdraw_other"}, headers=w.auth("reviewer"))
+    assert kept.status_code == 200, kept.text
+    merged = client.post(f"/api/v1/drafts/{second}/merge", headers=w.auth("reviewer"))
+    assert merged.status_code == 200, merged.text
+    session.expire_all()
+    names = [s.state.name for s in store.load_version(session, w.built.catalog.id, 2).values()]
+    assert names.count("社区嵌入式养老服务综合评估") == 1
