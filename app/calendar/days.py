@@ -78,21 +78,43 @@ class WorkCalendar:
 
 
 def validate_year(data: YearData) -> YearData:
-    """Return `data` unchanged; raise InvalidInput naming the first day that breaks a notice's invariants."""
+    """Return `data` unchanged; raise InvalidInput listing (in `details`) every day that breaks a
+    notice's invariants, the first in the message."""
+    found = year_problems(data)
+    if found:
+        raise problems_error(found)
+    return data
+
+
+def year_problems(data: YearData) -> list[str]:
+    """Return every way `data` breaks a notice's invariants, in Chinese; empty when it keeps them."""
     where = f"{data.year}年节假日安排"
+    found: list[str] = []
     if not data.source.strip():
-        raise InvalidInput(f"{where}：缺少来源（通知名称与文号）")
+        found.append(f"{where}：缺少来源（通知名称与文号）")
     rest = [r.day for r in data.rest_days]
     for day in [*rest, *data.make_up_days]:
         if not in_notice_span(day, data.year):
-            raise InvalidInput(f"{where}：日期 {day.isoformat()} 不在{data.year}年（或上年12月）内")
-    _refuse_duplicates(rest, f"{where}：放假日")
-    _refuse_duplicates(data.make_up_days, f"{where}：调休上班日")
-    for day in data.make_up_days:
-        if day.weekday() < SATURDAY:
-            raise InvalidInput(f"{where}：调休上班日 {day.isoformat()} 不是周六或周日")
-    _refuse_overlap(rest, data.make_up_days, where)
-    return data
+            found.append(f"{where}：日期 {day.isoformat()} 不在{data.year}年（或上年12月）内")
+    found.extend(_duplicates(rest, f"{where}：放假日"))
+    found.extend(_duplicates(data.make_up_days, f"{where}：调休上班日"))
+    found.extend(
+        f"{where}：调休上班日 {day.isoformat()} 不是周六或周日"
+        for day in data.make_up_days
+        if day.weekday() < SATURDAY
+    )
+    found.extend(
+        f"{where}：{day.isoformat()} 既是放假日又是调休上班日"
+        for day in sorted(set(rest) & set(data.make_up_days))
+    )
+    return found
+
+
+def problems_error(found: list[str]) -> InvalidInput:
+    """Return the refusal of `found`: one problem is its own message; several are counted (`details`)."""
+    if len(found) == 1:
+        return InvalidInput(found[0], details=found)
+    return InvalidInput(f"发现 {len(found)} 处问题：" + "；".join(found), details=found)
 
 
 def in_notice_span(day: date, year: int) -> bool:
@@ -100,12 +122,14 @@ def in_notice_span(day: date, year: int) -> bool:
     return day.year == year or (day.year == year - 1 and day.month == 12)
 
 
-def _refuse_duplicates(days: Iterable[date], what: str) -> None:
+def _duplicates(days: Iterable[date], what: str) -> list[str]:
     seen: set[date] = set()
+    found = []
     for day in days:
         if day in seen:
-            raise InvalidInput(f"{what}中 {day.isoformat()} 重复出现")
+            found.append(f"{what}中 {day.isoformat()} 重复出现")
         seen.add(day)
+    return found
 
 
 def _refuse_overlap(rest: Iterable[date], make_up: Iterable[date], where: str) -> None:

@@ -267,7 +267,7 @@ def _parsed(session: Session, text: str) -> YearData:
     try:
         data = parse_year_file(text)
     except InvalidInput as exc:
-        refuse([exc.message])
+        refuse(list(exc.details) if isinstance(exc.details, list) else [exc.message])
     found = problems(session, data)
     if found:
         refuse(found)

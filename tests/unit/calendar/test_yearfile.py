@@ -179,3 +179,46 @@ def test_a_file_breaking_a_notice_rule_is_refused(changes: dict[str, Any], messa
 def test_the_bad_fixture_files_are_refused(name: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         parse_year_file((DATA / name).read_text(encoding="utf-8"))
+
+
+def test_a_year_file_is_validated_whole_every_problem_listed() -> None:
+    text = json.dumps(
+        {
+            "year": 2027,
+            "source": "",
+            "holidays": [{"name": "春节", "days": ["2027-02-30", "2027-02-11"]}, {"name": "清明节"}],
+            "make_up_workdays": ["2027-02-15"],
+            "extra": 1,
+        },
+        ensure_ascii=False,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        parse_year_file(text)
+    problems = refused.value.details
+    assert isinstance(problems, list)
+    assert len(problems) == 4, problems
+    assert "含有未知字段 extra" in problems[0]
+    assert any("source：应为非空字符串" in p for p in problems)
+    assert any('holidays[0].days[0]："2027-02-30" 不是有效日期' in p for p in problems)
+    assert any("holidays[1]：缺少字段 days" in p for p in problems)
+    assert refused.value.message.startswith("发现 4 处问题")
+
+
+def test_a_well_formed_year_file_lists_every_broken_invariant() -> None:
+    text = json.dumps(
+        {
+            "year": 2027,
+            "source": "国办发明电〔2026〕1号",
+            "holidays": [{"name": "春节", "days": ["2027-02-11", "2027-02-11", "2028-01-01"]}],
+            "make_up_workdays": ["2027-02-15", "2027-02-11"],
+        },
+        ensure_ascii=False,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        parse_year_file(text)
+    problems = refused.value.details
+    assert isinstance(problems, list)
+    assert any("2028-01-01 不在2027年" in p for p in problems)
+    assert any("放假日中 2027-02-11 重复出现" in p for p in problems)
+    assert any("调休上班日 2027-02-15 不是周六或周日" in p for p in problems)
+    assert any("2027-02-11 既是放假日又是调休上班日" in p for p in problems)
